@@ -1,0 +1,151 @@
+// fastbatch._core: the only door between Python and the C++ core. Validates and allocates with
+// the GIL held, releases it for the pixel work. Error messages here are pinned by tests.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+
+#include "fastbatch/cpu.hpp"
+#include "fastbatch/gray.hpp"
+#include "fastbatch/resize.hpp"
+
+namespace py = pybind11;
+using namespace fastbatch;
+
+namespace {
+
+std::string shape_text(const py::array& a) {
+    std::string s = "(";
+    for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
+    return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+// A validated uint8 image whose pixels are contiguous within each row. Holds the array (or a
+// contiguous copy of it, made only when the strides require one) for as long as the view is used.
+struct InputImage {
+    py::array array;
+    ImageView view;
+};
+
+InputImage as_image(const py::object& obj) {
+    if (!py::isinstance<py::array>(obj)) {
+        throw py::type_error("image must be a numpy.ndarray of uint8 or a PIL.Image.Image, got " +
+                             std::string(py::str(py::type::of(obj).attr("__name__"))));
+    }
+    auto array = py::reinterpret_borrow<py::array>(obj);
+    if (array.dtype().kind() != 'u' || array.itemsize() != 1) {
+        throw py::type_error("image must have dtype uint8, got " + std::string(py::str(array.dtype())));
+    }
+    const int ndim = static_cast<int>(array.ndim());
+    const py::ssize_t channels = ndim == 3 ? array.shape(2) : 1;
+    if ((ndim != 2 && ndim != 3) || channels < 1 || channels > 4) {
+        throw py::value_error("image must have shape (H, W) or (H, W, C) with C in 1..4, got shape " +
+                              shape_text(array));
+    }
+    if (array.shape(0) < 1 || array.shape(1) < 1) {
+        throw py::value_error("image must be at least 1x1, got shape " + shape_text(array));
+    }
+    if (array.shape(0) > kMaxSide || array.shape(1) > kMaxSide) {
+        throw py::value_error("image sides must be at most " + std::to_string(kMaxSide) + ", got shape " +
+                              shape_text(array));
+    }
+    const py::ssize_t pixel_step = array.strides(1);
+    const py::ssize_t channel_step = ndim == 3 ? array.strides(2) : 1;
+    if (pixel_step != channels || channel_step != 1) {
+        // Pixels not packed within rows (a column slice with a step, a transpose): one copy.
+        array = py::module_::import("numpy").attr("ascontiguousarray")(array);
+    }
+    ImageView view{static_cast<const std::uint8_t*>(array.data()), static_cast<int>(array.shape(1)),
+                   static_cast<int>(array.shape(0)), static_cast<int>(channels),
+                   static_cast<std::ptrdiff_t>(array.strides(0))};
+    return InputImage{array, view};
+}
+
+// A new C-contiguous uint8 array shaped like `like` ((H, W) or (H, W, C)) with the given size.
+py::array_t<std::uint8_t> new_image(int ndim, int width, int height, int channels) {
+    if (ndim == 2) return py::array_t<std::uint8_t>({height, width});
+    return py::array_t<std::uint8_t>({height, width, channels});
+}
+
+MutableImageView mutable_view(py::array_t<std::uint8_t>& a, int width, int height, int channels) {
+    return MutableImageView{a.mutable_data(), width, height, channels,
+                            static_cast<std::ptrdiff_t>(width) * channels};
+}
+
+int checked_threads(long long threads) {
+    if (threads < 0 || threads > 1 << 16) {
+        throw py::value_error("threads must be 0 (all cores) or a positive int, got " + std::to_string(threads));
+    }
+    return static_cast<int>(threads);
+}
+
+py::array resize(const py::object& image, long long width, long long height, const std::string& filter_name,
+                 long long threads) {
+    InputImage in = as_image(image);
+    if (width < 1 || height < 1) {
+        throw py::value_error("size must be positive, got (" + std::to_string(width) + ", " + std::to_string(height) +
+                              ")");
+    }
+    if (width > kMaxSide || height > kMaxSide) {
+        throw py::value_error("size (" + std::to_string(width) + ", " + std::to_string(height) +
+                              ") is too large: each side must be at most " + std::to_string(kMaxSide));
+    }
+    auto filter = parse_filter(filter_name);
+    if (!filter) {
+        throw py::value_error("unknown filter '" + filter_name + "'; expected one of " + std::string(kFilterNames));
+    }
+    const int w = static_cast<int>(width), h = static_cast<int>(height), c = in.view.channels;
+    ResizeJob job(in.view.width, in.view.height, c, w, h, *filter, checked_threads(threads));
+    auto out = new_image(static_cast<int>(in.array.ndim()), w, h, c);
+    MutableImageView dst = mutable_view(out, w, h, c);
+    {
+        py::gil_scoped_release release;
+        job.run(in.view, dst);
+    }
+    return out;
+}
+
+py::array grayscale_image(const py::object& image, const std::string& weights_name, long long threads) {
+    InputImage in = as_image(image);
+    auto weights = parse_weights(weights_name);
+    if (!weights) {
+        throw py::value_error("unknown weights '" + weights_name + "'; expected one of " + std::string(kWeightNames));
+    }
+    const int nthreads = checked_threads(threads);
+    const int c = in.view.channels;
+    if (c < 3) {  // already grey: a contiguous copy, so the result never aliases the input
+        return py::module_::import("numpy").attr("array")(in.array, py::arg("copy") = true, py::arg("order") = "C");
+    }
+    const int out_channels = c == 4 ? 2 : 1;
+    auto out = new_image(out_channels == 1 ? 2 : 3, in.view.width, in.view.height, out_channels);
+    MutableImageView dst = mutable_view(out, in.view.width, in.view.height, out_channels);
+    {
+        py::gil_scoped_release release;
+        fastbatch::grayscale(in.view, dst, *weights, nthreads);
+    }
+    return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "fastbatch's compiled core: resize and grayscale of uint8 images, GIL released.";
+    m.def("resize", &resize, py::arg("image"), py::arg("width"), py::arg("height"), py::arg("filter"),
+          py::arg("threads"),
+          "Resize a uint8 (H, W) or (H, W, C) array to width x height. threads=0 uses every core.");
+    m.def("grayscale", &grayscale_image, py::arg("image"), py::arg("weights"), py::arg("threads"),
+          "RGB -> L, RGBA -> LA (alpha kept); 1- and 2-channel images are copied. threads=0 uses every core.");
+    m.def("available_isas", &available_isas, "Kernel tables this build has and this CPU runs, best last.");
+    m.def("active_isa", [] { return std::string(active_kernels().name); }, "The kernel table in use.");
+    m.def(
+        "select_isa",
+        [](const std::string& name) {
+            if (!select_kernels(name)) {
+                std::string names;
+                for (const auto& n : available_isas()) names += (names.empty() ? "" : ", ") + n;
+                throw py::value_error("instruction set '" + name + "' is not available; available: " + names);
+            }
+        },
+        py::arg("name"), "Force a kernel table (tests and benchmarks). Not safe while other calls run.");
+}

@@ -1,0 +1,36 @@
+// The pixel loops, as a table of function pointers: one table per instruction set, all giving the
+// same bytes as the scalar reference. Kernels never throw and never allocate.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fastbatch/plan.hpp"
+
+namespace fastbatch {
+
+struct Kernels {
+    const char* name;
+
+    // One output row of the horizontal pass for `channels` = 1..4 (index channels - 1):
+    // dst[x] = sum over taps of src[plan.start[x] + t] * coeff.
+    void (*horizontal[4])(const std::uint8_t* src, std::uint8_t* dst, const AxisPlan& plan);
+
+    // One output row of the vertical pass: dst[i] = sum over t < count of row_t[i] * coeffs[t],
+    // row_t = first_row + t * stride, for i < row_bytes (channel-agnostic).
+    void (*vertical)(const std::uint8_t* first_row, std::ptrdiff_t stride, int count,
+                     const std::int16_t* coeffs, int precision, std::uint8_t* dst, std::size_t row_bytes);
+
+    // Alpha-last pixels, in place is allowed (src == dst). channels is 2 or 4.
+    // premultiply: Pillow's RGBA -> RGBa (c * a / 255 rounded); unpremultiply: RGBa -> RGBA.
+    void (*premultiply)(const std::uint8_t* src, std::uint8_t* dst, int width, int channels);
+    void (*unpremultiply)(const std::uint8_t* src, std::uint8_t* dst, int width, int channels);
+
+    // One row of grayscale: 3 channels -> 1, 4 channels -> 2 (alpha copied). index: channels - 3.
+    void (*gray_bt601[2])(const std::uint8_t* src, std::uint8_t* dst, int width);
+    void (*gray_bt709[2])(const std::uint8_t* src, std::uint8_t* dst, int width);
+};
+
+const Kernels& scalar_kernels();
+
+}  // namespace fastbatch

@@ -1,0 +1,51 @@
+// Resize entry point. Two steps so that validation and allocation happen with the caller's locks
+// held (the GIL) and the pixel work without: prepare() may throw, run() never does.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "fastbatch/filters.hpp"
+#include "fastbatch/image.hpp"
+#include "fastbatch/plan.hpp"
+
+namespace fastbatch {
+
+// Largest accepted side, input or output. Larger is surely a mistake and risks overflow.
+inline constexpr int kMaxSide = 1 << 24;
+// Largest accepted image, in bytes (input or output).
+inline constexpr std::uint64_t kMaxImageBytes = std::uint64_t{1} << 36;
+
+class ResizeJob {
+public:
+    // Throws std::invalid_argument on bad sizes or channels, std::bad_alloc when out of memory.
+    ResizeJob(int src_width, int src_height, int channels, int dst_width, int dst_height, Filter filter,
+              int threads);
+
+    // src must be src_width x src_height x channels, dst dst_width x dst_height x channels.
+    void run(const ImageView& src, const MutableImageView& dst) noexcept;
+
+private:
+    void run_nearest(const ImageView& src, const MutableImageView& dst) noexcept;
+    void premultiply_rows(const ImageView& src, int first_row, int last_row) noexcept;
+    // Filters every row of `out` from the same row of `in`, (un)premultiplying on the way.
+    void horizontal_pass(const ImageView& in, const MutableImageView& out, bool premultiply,
+                         bool unpremultiply) noexcept;
+    void vertical_pass(const ImageView& in, int first_row, const MutableImageView& out, bool unpremultiply) noexcept;
+
+    int src_width_, src_height_, channels_, dst_width_, dst_height_;
+    Filter filter_;
+    bool need_horizontal_ = false, need_vertical_ = false;
+    bool vertical_first_ = false;
+    AxisPlan horizontal_, vertical_;
+    int threads_horizontal_ = 1, threads_vertical_ = 1;
+    std::vector<std::uint8_t> intermediate_;  // result of the first of two passes
+    std::vector<std::uint8_t> premultiplied_;  // premultiplied source rows, or one such row per thread
+    std::vector<std::int32_t> nearest_x_;     // nearest: source column of each output column
+    std::vector<std::int32_t> nearest_y_;     // nearest: source row of each output row
+};
+
+// Throws std::invalid_argument when a side is out of range or the image too large.
+void check_image_size(int width, int height, int channels, const char* what);
+
+}  // namespace fastbatch

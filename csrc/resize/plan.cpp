@@ -1,0 +1,108 @@
+// Coefficient plans, following the construction of Pillow's precompute_coeffs() so the weights
+// are the same doubles; only the fixed-point format differs (int16 at a per-axis precision).
+#include "fastbatch/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+namespace fastbatch {
+namespace {
+
+// Pillow's 8-bit passes use 22 fraction bits; more buys nothing for 8-bit output.
+constexpr int kMaxPrecision = 22;
+constexpr std::int16_t kMaxCoeff = std::numeric_limits<std::int16_t>::max();
+
+// Highest precision at which every weight fits int16 and no accumulator can overflow int32:
+// 255 * sum|w| * 2^p plus the rounding half must stay below 2^31.
+int choose_precision(const std::vector<double>& weights, int taps, int out_size) {
+    double max_abs = 0.0, max_abs_sum = 0.0;
+    for (int i = 0; i < out_size; ++i) {
+        double sum = 0.0;
+        for (int t = 0; t < taps; ++t) {
+            double w = std::fabs(weights[static_cast<std::size_t>(i) * taps + t]);
+            max_abs = std::max(max_abs, w);
+            sum += w;
+        }
+        max_abs_sum = std::max(max_abs_sum, sum);
+    }
+    int precision = kMaxPrecision;
+    while (precision > 1) {
+        double scale = std::ldexp(1.0, precision);
+        // A weight of exactly 1.0 (the kernel centred on a sample) may take 2^15: it is stored as
+        // 32767, which still reproduces every 8-bit value (255 * 32767 + 16384 >> 15 == 255).
+        bool fits_int16 = max_abs * scale <= 32768.0;
+        // Rounding adds at most 0.5 per tap; count it so the bound holds for the rounded weights.
+        double worst_sum = 255.0 * (max_abs_sum * scale + 0.5 * taps) + scale / 2;
+        if (fits_int16 && worst_sum < 2147483647.0) break;
+        --precision;
+    }
+    return precision;
+}
+
+}  // namespace
+
+AxisPlan make_axis_plan(int in_size, int out_size, Filter filter) {
+    AxisPlan plan;
+    plan.in_size = in_size;
+    plan.out_size = out_size;
+
+    const double scale = static_cast<double>(in_size) / out_size;
+    const double filterscale = std::max(scale, 1.0);  // widen the kernel when shrinking: antialiasing
+    const double support = filter_support(filter) * filterscale;
+    const int widest = static_cast<int>(std::ceil(support)) * 2 + 1;
+    plan.taps = (std::min(widest, in_size) + 3) / 4 * 4;
+
+    std::vector<double> weights(static_cast<std::size_t>(out_size) * plan.taps, 0.0);
+    plan.start.resize(out_size);
+    plan.count.resize(out_size);
+    const double inv_filterscale = 1.0 / filterscale;
+    for (int i = 0; i < out_size; ++i) {
+        const double center = (i + 0.5) * scale;
+        // Pillow rounds the window ends with (int)(x + 0.5), i.e. truncation toward zero.
+        int lo = static_cast<int>(center - support + 0.5);
+        int hi = static_cast<int>(center + support + 0.5);
+        lo = std::max(lo, 0);
+        hi = std::min(hi, in_size);
+        int count = std::min(hi - lo, plan.taps);
+        double* w = &weights[static_cast<std::size_t>(i) * plan.taps];
+        double total = 0.0;
+        for (int t = 0; t < count; ++t) {
+            w[t] = filter_weight(filter, (t + lo - center + 0.5) * inv_filterscale);
+            total += w[t];
+        }
+        if (total != 0.0) {
+            for (int t = 0; t < count; ++t) w[t] /= total;
+        }
+        plan.start[i] = lo;
+        plan.count[i] = count;
+    }
+
+    plan.precision = choose_precision(weights, plan.taps, out_size);
+    const double fixed_one = std::ldexp(1.0, plan.precision);
+    plan.coeffs.assign(weights.size(), 0);
+    std::vector<int> order;
+    for (int i = 0; i < out_size; ++i) {
+        const double* w = &weights[static_cast<std::size_t>(i) * plan.taps];
+        std::int16_t* c = &plan.coeffs[static_cast<std::size_t>(i) * plan.taps];
+        const int count = plan.count[i];
+        // Largest-remainder rounding: floor every scaled weight, then give one unit to the weights
+        // that lost the most until they sum to exactly 1 << precision. Each weight stays within one
+        // unit of its exact value and a flat region filters to itself, bit for bit.
+        long sum = 0;
+        auto lost = [&](int t) { return c[t] == kMaxCoeff ? 0.0 : w[t] * fixed_one - c[t]; };
+        for (int t = 0; t < count; ++t) {
+            c[t] = static_cast<std::int16_t>(std::min(std::floor(w[t] * fixed_one), double{kMaxCoeff}));
+            sum += c[t];
+        }
+        long missing = static_cast<long>(fixed_one) - sum;
+        order.resize(count);
+        for (int t = 0; t < count; ++t) order[t] = t;
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return lost(a) > lost(b); });
+        for (int j = 0; j < count && missing > 0 && lost(order[j]) > 0.0; ++j, --missing) ++c[order[j]];
+    }
+    return plan;
+}
+
+}  // namespace fastbatch

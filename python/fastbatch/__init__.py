@@ -1,0 +1,8 @@
+"""fastbatch: Lanczos3 (and friends) resize and grayscale on all cores, with Pillow's pixels."""
+
+from .ops import fit_size, grayscale, resize
+from .batch import BatchReport, process_batch, process_image
+
+__version__ = "0.1.0"
+
+__all__ = ["resize", "grayscale", "fit_size", "process_image", "process_batch", "BatchReport", "__version__"]

@@ -1,0 +1,235 @@
+"""The `fastbatch` command: argument parsing, progress, summary and exit code around process_batch.
+
+Exit codes: 0 when every file succeeded (or was skipped), 1 when any file failed (the others are still
+written), 2 on a usage error (bad option, missing input, outputs that would collide or overwrite an
+input), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+from PIL import Image
+
+from . import __version__
+from . import io as imageio
+from . import ops
+from .batch import DEFAULT_EXTENSIONS, DEFAULT_PIXELS_IN_FLIGHT, BatchConfigError, FileOutcome, TqdmProgress, process_batch
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_SIZE_PATTERN = re.compile(r"^\s*(\d*)\s*(?:[xX]\s*(\d*))?\s*$")
+_COUNT_SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
+
+
+def parse_size(text: str) -> Tuple[Optional[int], Optional[int]]:
+    """'300x200' -> (300, 200); '300' -> (300, 300); '300x' -> (300, None); 'x200' -> (None, 200)."""
+    match = _SIZE_PATTERN.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"bad size {text!r}: use WxH, W, Wx or xH")
+    width_text, height_text = match.group(1), match.group(2)
+    if height_text is None and "x" not in text.lower():
+        height_text = width_text  # a bare number is a square box
+    width = int(width_text) if width_text else None
+    height = int(height_text) if height_text else None
+    if width is None and height is None:
+        raise argparse.ArgumentTypeError(f"bad size {text!r}: give at least one side")
+    if (width is not None and width < 1) or (height is not None and height < 1):
+        raise argparse.ArgumentTypeError(f"bad size {text!r}: sides must be at least 1")
+    return width, height
+
+
+def _count(text: str) -> int:
+    """A pixel count: digits with an optional k / M / G suffix (powers of 1000)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([kKmMgG]?)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"bad pixel count {text!r}: use e.g. 50000000, 50M or 0")
+    return int(match.group(1)) * _COUNT_SUFFIXES[match.group(2).lower()]
+
+
+def _int_in(low: int, high: Optional[int]):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            span = f"from {low} to {high}" if high is not None else f">= {low}"
+            raise argparse.ArgumentTypeError(f"expected an integer {span}, got {value}")
+        return value
+
+    return parse
+
+
+def _format_choices() -> List[str]:
+    names = []
+    for fmt in imageio.writable_formats():
+        names.append(fmt.lower())
+        if fmt == "JPEG":
+            names.append("jpg")
+        if fmt == "TIFF":
+            names.append("tif")
+    return names
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fastbatch",
+        description="Resize (Lanczos3 by default) and optionally grayscale a folder of images on all cores.",
+        epilog="Exit status: 0 all files written or skipped, 1 some failed (the rest are written), 2 usage error.",
+    )
+    parser.add_argument("input", metavar="INPUT", help="a folder of images, or one image file")
+    parser.add_argument("output", metavar="OUTPUT_DIR", help="folder for the results (created when missing)")
+    geometry = parser.add_argument_group("geometry")
+    geometry.add_argument("--size", required=True, type=parse_size, metavar="WxH",
+                          help="box to fit into: WxH, W (square), Wx or xH (one side free)")
+    geometry.add_argument("--fit", choices=ops.FITS, default="contain",
+                          help="contain: inside the box, aspect kept (default); cover: fill the box, "
+                               "centre crop; fill: stretch to the box")
+    geometry.add_argument("--no-upscale", action="store_true", help="never make an image larger than it is")
+    geometry.add_argument("--filter", choices=ops.FILTERS, default="lanczos3", help="resampling filter (default lanczos3)")
+    pixels = parser.add_argument_group("pixels")
+    pixels.add_argument("-g", "--grayscale", action="store_true", help="write grey images (alpha kept)")
+    pixels.add_argument("--luma", choices=ops.WEIGHTS, default="bt601",
+                        help="grey weights: bt601 (default, as Pillow) or bt709")
+    pixels.add_argument("--background", default="white", metavar="COLOR",
+                        help="colour alpha is flattened onto for formats without alpha, e.g. JPEG (default white)")
+    pixels.add_argument("--exact", action="store_true",
+                        help="reference order (full decode, resize, then grey) with no shortcuts; "
+                             "matches Pillow's resize(LANCZOS).convert('L') within 1")
+    output = parser.add_argument_group("output")
+    output.add_argument("--format", choices=_format_choices(), type=str.lower,
+                        help="output format (default: the input's own, PNG when it cannot be written)")
+    output.add_argument("--quality", type=_int_in(1, 100), metavar="Q",
+                        help="JPEG / WebP / AVIF quality 1-100 (default 90 for JPEG and WebP)")
+    output.add_argument("--png-compression", type=_int_in(0, 9), default=1, metavar="N",
+                        help="PNG zlib level 0-9 (default 1, fast; 9 for the smallest files)")
+    output.add_argument("--name", default="{stem}", metavar="TEMPLATE",
+                        help="output name without suffix, from {stem} {ext} {width} {height} (default {stem})")
+    output.add_argument("--strip", action="store_true", help="drop EXIF and ICC metadata")
+    output.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist (resume a batch)")
+    inputs = parser.add_argument_group("input")
+    inputs.add_argument("-r", "--recursive", action="store_true", help="walk subfolders, mirroring them under OUTPUT_DIR")
+    inputs.add_argument("--ext", default=",".join(DEFAULT_EXTENSIONS), metavar="LIST",
+                        help=f"comma-separated extensions to pick up, any case (default {','.join(DEFAULT_EXTENSIONS)})")
+    inputs.add_argument("--max-pixels", type=_count, metavar="N",
+                        help="refuse images with more pixels, checked from the header before decoding "
+                             "(default Pillow's limit, 2 x Image.MAX_IMAGE_PIXELS; 0 = none)")
+    run = parser.add_argument_group("running")
+    run.add_argument("--workers", type=_int_in(1, None), metavar="N", help="files processed at once (default: the cores)")
+    run.add_argument("--threads", type=_int_in(1, None), metavar="N",
+                     help="core threads per file (default: 1 while many files wait, more for the last ones)")
+    run.add_argument("--pixels-in-flight", type=_count, default=DEFAULT_PIXELS_IN_FLIGHT, metavar="N",
+                     help="most decoded source pixels held at once, bounding memory (default 100M)")
+    run.add_argument("--report", metavar="FILE.json", help="write a JSON report of every file")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; failures are still listed")
+    parser.add_argument("--version", action="version", version=f"fastbatch {__version__}")
+    return parser
+
+
+@contextmanager
+def _pillow_limit_lifted() -> Iterator[None]:
+    """The command checks --max-pixels itself from the header, so Pillow's own check (a warning past
+    MAX_IMAGE_PIXELS, an error past twice that) would only repeat or contradict it."""
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+def _write_report(path: str, text: str) -> None:
+    target = Path(path)
+    if target.parent != Path(""):
+        target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.fastbatch-tmp")
+    temp.write_text(text + "\n", encoding="ascii")
+    os.replace(temp, target)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_request:  # argparse exits 2 on errors, 0 for --help / --version
+        return int(exit_request.code or 0)
+
+    def usage_error(message: str) -> int:
+        print(f"fastbatch: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if args.pixels_in_flight < 1:
+        return usage_error("--pixels-in-flight must be at least 1")
+    if not Path(args.input).exists():
+        return usage_error(f"input {args.input} does not exist")
+    # Resolved before Pillow's limit is lifted below, so the default is Pillow's own threshold.
+    max_pixels = imageio.default_max_pixels() if args.max_pixels is None else args.max_pixels
+    if max_pixels is None:
+        max_pixels = 0
+
+    show_bar = not args.quiet and sys.stderr.isatty()
+    bar = TqdmProgress(file=sys.stderr, disable=not show_bar)
+
+    def on_file(outcome: FileOutcome, done: int, total: int) -> None:
+        bar(outcome, done, total)
+        if outcome.status == "failed":
+            bar.write(outcome.line())
+
+    try:
+        with _pillow_limit_lifted():
+            report = process_batch(
+                args.input,
+                args.output,
+                size=args.size,
+                fit=args.fit,
+                upscale=not args.no_upscale,
+                grayscale=args.grayscale,
+                luma=args.luma,
+                filter=args.filter,
+                recursive=args.recursive,
+                extensions=args.ext,
+                name=args.name,
+                format=args.format,
+                quality=args.quality,
+                png_compression=args.png_compression,
+                background=args.background,
+                strip=args.strip,
+                max_pixels=max_pixels,
+                workers=args.workers,
+                threads=args.threads,
+                exact=args.exact,
+                skip_existing=args.skip_existing,
+                progress=on_file,
+                pixels_in_flight=args.pixels_in_flight,
+            )
+    except BatchConfigError as error:
+        return usage_error(str(error))
+    except KeyboardInterrupt:
+        print("fastbatch: interrupted; finished outputs are complete, no partial files were left", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        bar.close()
+
+    status = EXIT_OK if report.ok else EXIT_FAILED
+    if args.report:
+        try:
+            _write_report(args.report, report.to_json())
+        except OSError as error:
+            print(f"fastbatch: cannot write the report {args.report}: {error.strerror or error}", file=sys.stderr)
+            status = EXIT_FAILED
+    if not args.quiet:
+        total = len(report.succeeded) + len(report.failed) + len(report.skipped)
+        note = f" (no files ending in {args.ext} found)" if total == 0 else ""
+        print(f"fastbatch: {report.summary()} -> {args.output}{note}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""resize / grayscale / fit_size on numpy arrays and PIL images.
+
+This module only adapts inputs (PIL modes, threads=None) and hands the pixels to the compiled core,
+which validates shapes, dtypes, sizes and names and does all the pixel work with the GIL released.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Tuple, Union, overload
+
+import numpy as np
+from PIL import Image
+
+from . import _core
+
+__all__ = ["resize", "grayscale", "fit_size", "cover_crop", "FILTERS", "FITS", "WEIGHTS"]
+
+FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos3")
+WEIGHTS = ("bt601", "bt709")
+FITS = ("contain", "cover", "fill")
+
+Size = Tuple[int, int]
+ArrayOrImage = Union[np.ndarray, Image.Image]
+
+# PIL modes the core takes as they are, and the mode a result of each channel count comes back in.
+_NATIVE_MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+_MODE_OF_CHANNELS = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
+
+
+def _threads_arg(threads: Optional[int]) -> int:
+    """0 tells the core to use every core; anything else must be a positive int."""
+    if threads is None:
+        return 0
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValueError(f"threads must be None (all cores) or an int >= 1, got {threads!r}")
+    return int(threads)
+
+
+def _size_arg(size: object) -> Size:
+    try:
+        width, height = size  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise TypeError(f"size must be a (width, height) pair of ints, got {size!r}") from None
+    for side in (width, height):
+        if isinstance(side, bool) or not isinstance(side, (int, np.integer)):
+            raise TypeError(f"size must be a (width, height) pair of ints, got {size!r}")
+    return int(width), int(height)
+
+
+def _pil_to_array(image: Image.Image) -> np.ndarray:
+    """The pixels of a PIL image as uint8 (H, W) or (H, W, C); other modes converted as documented."""
+    mode = image.mode
+    if mode not in _NATIVE_MODES:
+        if mode == "P":
+            has_alpha = "transparency" in image.info or image.palette is not None and image.palette.mode == "RGBA"
+            image = image.convert("RGBA" if has_alpha else "RGB")
+        elif mode in ("PA", "RGBa", "RGBX"):
+            image = image.convert("RGBA" if mode != "RGBX" else "RGB")
+        elif mode == "La":
+            image = image.convert("LA")
+        elif mode == "1":
+            image = image.convert("L")
+        elif mode in _SIXTEEN_BIT_MODES:
+            # 16-bit grey scaled to 8 bits with rounding (v * 255 / 65535); Pillow's convert("L") clips instead.
+            wide = np.asarray(image).astype(np.uint32)
+            return ((wide + 128) // 257).astype(np.uint8)
+        elif mode in ("CMYK", "YCbCr", "HSV", "LAB"):
+            image = image.convert("RGB")
+        else:
+            raise ValueError(
+                f"unsupported PIL image mode {mode!r}: fastbatch works on 8-bit L, LA, RGB, RGBA "
+                "(and converts P, PA, 1, La, RGBa, CMYK, YCbCr, HSV, LAB and 16-bit I;16)"
+            )
+    return np.asarray(image)
+
+
+def _array_to_pil(array: np.ndarray) -> Image.Image:
+    channels = 1 if array.ndim == 2 else array.shape[2]
+    if array.ndim == 3 and channels == 1:
+        array = array[:, :, 0]
+    return Image.fromarray(array, _MODE_OF_CHANNELS[channels])
+
+
+@overload
+def resize(image: np.ndarray, size: Size, *, filter: str = ..., threads: Optional[int] = ...) -> np.ndarray: ...
+@overload
+def resize(image: Image.Image, size: Size, *, filter: str = ..., threads: Optional[int] = ...) -> Image.Image: ...
+
+
+def resize(image: ArrayOrImage, size: Size, *, filter: str = "lanczos3", threads: Optional[int] = None) -> ArrayOrImage:
+    """Resize to exactly ``size`` = (width, height) with one of Pillow's filters.
+
+    2- and 4-channel images are filtered premultiplied by alpha, as Pillow does. Returns a new
+    C-contiguous uint8 array, or a PIL image when given one.
+    """
+    width, height = _size_arg(size)
+    nthreads = _threads_arg(threads)
+    if isinstance(image, Image.Image):
+        return _array_to_pil(_core.resize(_pil_to_array(image), width, height, filter, nthreads))
+    return _core.resize(image, width, height, filter, nthreads)
+
+
+@overload
+def grayscale(image: np.ndarray, *, weights: str = ..., threads: Optional[int] = ...) -> np.ndarray: ...
+@overload
+def grayscale(image: Image.Image, *, weights: str = ..., threads: Optional[int] = ...) -> Image.Image: ...
+
+
+def grayscale(image: ArrayOrImage, *, weights: str = "bt601", threads: Optional[int] = None) -> ArrayOrImage:
+    """(H, W, 3) -> (H, W); (H, W, 4) -> (H, W, 2) keeping alpha. Grey inputs come back as a copy.
+
+    "bt601" is bit-exact with Pillow's convert("L"); "bt709" matches the Rust image crate's grayscale().
+    """
+    nthreads = _threads_arg(threads)
+    if isinstance(image, Image.Image):
+        return _array_to_pil(_core.grayscale(_pil_to_array(image), weights, nthreads))
+    return _core.grayscale(image, weights, nthreads)
+
+
+def _positive_box_side(value: object, name: str) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"box {name} must be an int >= 1 or None, got {value!r}")
+    return int(value)
+
+
+def fit_size(
+    src_size: Size, box: Tuple[Optional[int], Optional[int]], *, fit: str = "contain", upscale: bool = True
+) -> Size:
+    """The output (width, height) for a source of ``src_size`` placed in ``box``.
+
+    contain: the largest size with the source's aspect ratio inside the box (a None side is free).
+    cover:   the box itself (the source is centre-cropped to its aspect, see cover_crop).
+    fill:    the box itself, stretched.
+    With upscale=False no side grows beyond the source. Every result is at least 1x1.
+    """
+    src_w, src_h = _size_arg(src_size)
+    if src_w < 1 or src_h < 1:
+        raise ValueError(f"src_size must be positive, got {src_size!r}")
+    try:
+        box_w_raw, box_h_raw = box
+    except (TypeError, ValueError):
+        raise TypeError(f"box must be a (width, height) pair, got {box!r}") from None
+    box_w = _positive_box_side(box_w_raw, "width")
+    box_h = _positive_box_side(box_h_raw, "height")
+    if box_w is None and box_h is None:
+        raise ValueError("box needs at least one side")
+    if fit not in FITS:
+        raise ValueError(f"unknown fit {fit!r}; expected one of {', '.join(FITS)}")
+
+    if fit == "fill" and box_w is not None and box_h is not None:
+        return (box_w, box_h) if upscale else (min(box_w, src_w), min(box_h, src_h))
+    ratios = [r for r in (box_w / src_w if box_w else None, box_h / src_h if box_h else None) if r is not None]
+    # contain: the binding (smaller) ratio; cover: the larger one, then the box clips the overflow.
+    scale = max(ratios) if fit == "cover" and len(ratios) == 2 else min(ratios)
+    if not upscale:
+        scale = min(scale, 1.0)
+    # A side whose ratio is the scale is exactly the box side; the other follows the aspect ratio.
+    width = box_w if box_w is not None and scale == box_w / src_w else max(1, round(src_w * scale))
+    height = box_h if box_h is not None and scale == box_h / src_h else max(1, round(src_h * scale))
+    if fit == "cover" and box_w is not None and box_h is not None:
+        width, height = min(width, box_w), min(height, box_h)
+    return width, height
+
+
+def cover_crop(src_size: Size, out_size: Size) -> Tuple[int, int, int, int]:
+    """The centred (left, top, right, bottom) region of the source with the aspect ratio of out_size."""
+    src_w, src_h = _size_arg(src_size)
+    out_w, out_h = _size_arg(out_size)
+    if src_w * out_h > out_w * src_h:  # source is wider: crop the sides
+        crop_w = max(1, min(src_w, round(src_h * out_w / out_h)))
+        left = (src_w - crop_w) // 2
+        return left, 0, left + crop_w, src_h
+    crop_h = max(1, min(src_h, round(src_w * out_h / out_w)))
+    top = (src_h - crop_h) // 2
+    return 0, top, src_w, top + crop_h
