@@ -15,8 +15,16 @@ struct Entry {
 
 const Kernels* scalar_entry() { return &scalar_kernels(); }
 
+#if defined(FASTBATCH_HAVE_AVX2)
+const Kernels* avx2_entry() { return __builtin_cpu_supports("avx2") ? avx2_kernels() : nullptr; }
+#endif
+
+// Worst to best: the last one available is the default.
 const Entry kEntries[] = {
     {"scalar", scalar_entry},
+#if defined(FASTBATCH_HAVE_AVX2)
+    {"avx2", avx2_entry},
+#endif
 };
 
 const Kernels* find(const std::string& name) {

@@ -32,7 +32,7 @@ int choose_precision(const std::vector<double>& weights, int taps, int out_size)
         double scale = std::ldexp(1.0, precision);
         // A weight of exactly 1.0 (the kernel centred on a sample) may take 2^15: it is stored as
         // 32767, which still reproduces every 8-bit value (255 * 32767 + 16384 >> 15 == 255).
-        bool fits_int16 = max_abs * scale <= 32768.0;
+        bool fits_int16 = max_abs * scale <= kMaxCoeff || (max_abs == 1.0 && scale == 32768.0);
         // Rounding adds at most 0.5 per tap; count it so the bound holds for the rounded weights.
         double worst_sum = 255.0 * (max_abs_sum * scale + 0.5 * taps) + scale / 2;
         if (fits_int16 && worst_sum < 2147483647.0) break;

@@ -32,5 +32,8 @@ struct Kernels {
 };
 
 const Kernels& scalar_kernels();
+// Vectorised tables, compiled only where the architecture has them (FASTBATCH_HAVE_*). Callers
+// check the CPU first (cpu.cpp).
+const Kernels* avx2_kernels();
 
 }  // namespace fastbatch

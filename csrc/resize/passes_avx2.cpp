@@ -1,0 +1,187 @@
+// AVX2 kernels. Compiled with -mavx2 for this file only and chosen at run time (cpu.cpp), so the
+// library still runs on CPUs without AVX2. Integer arithmetic identical to passes_scalar.cpp:
+// pmaddwd sums pairs of 16-bit products into 32 bits exactly, and the same rounding and clamping
+// follow, so every path gives the same bytes (tests compare them).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "fastbatch/kernels.hpp"
+
+namespace fastbatch {
+namespace {
+
+inline std::uint8_t clip_fixed(std::int32_t acc, int precision) {
+    return static_cast<std::uint8_t>(std::clamp(acc >> precision, 0, 255));
+}
+
+// Horizontal pass, 3 or 4 channels: four taps per step. The four pixels' bytes are shuffled into
+// pairs (c of tap t, c of tap t+1), widened to 16 bits and multiplied by (k_t, k_t+1) pairs:
+// lane 0 sums taps t, t+1 and lane 1 taps t+2, t+3, per channel.
+template <int C>
+void horizontal_avx2_rgb(const std::uint8_t* src, std::uint8_t* dst, const AxisPlan& plan, std::size_t src_bytes) {
+    static_assert(C == 3 || C == 4);
+    const __m128i pairs = C == 4 ? _mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15)
+                                 : _mm_setr_epi8(0, 3, 1, 4, 2, 5, -1, -1, 6, 9, 7, 10, 8, 11, -1, -1);
+    const __m256i coeff_spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+    const __m128i shift = _mm_cvtsi32_si128(plan.precision);
+    const std::int32_t half = std::int32_t{1} << (plan.precision - 1);
+    for (int x = 0; x < plan.out_size; ++x) {
+        const std::int16_t* k = plan.coeffs_of(x);
+        const std::size_t first = static_cast<std::size_t>(plan.start[x]) * C;
+        const std::uint8_t* s = src + first;
+        const int count = plan.count[x];
+        __m256i acc = _mm256_setzero_si256();
+        int t = 0;
+        // A 16-byte load at tap t must stay inside the row.
+        for (; t + 4 <= count && first + static_cast<std::size_t>(t) * C + 16 <= src_bytes; t += 4) {
+            __m128i px = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + t * C)), pairs);
+            __m256i wide = _mm256_cvtepu8_epi16(px);
+            // (k_t, k_t+1) in every 32-bit slot of lane 0, (k_t+2, k_t+3) in lane 1.
+            __m256i kk = _mm256_permutevar8x32_epi32(
+                _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t))), coeff_spread);
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(wide, kk));
+        }
+        __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        alignas(16) std::int32_t lanes[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(lanes), sum);
+        for (; t < count; ++t) {
+            for (int c = 0; c < C; ++c) lanes[c] += s[t * C + c] * k[t];
+        }
+        for (int c = 0; c < C; ++c) dst[x * C + c] = clip_fixed(lanes[c] + half, plan.precision);
+    }
+}
+
+// Horizontal pass, 1 channel: sixteen taps per step, one multiply-add per pair of taps.
+void horizontal_avx2_gray(const std::uint8_t* src, std::uint8_t* dst, const AxisPlan& plan, std::size_t) {
+    const std::int32_t half = std::int32_t{1} << (plan.precision - 1);
+    for (int x = 0; x < plan.out_size; ++x) {
+        const std::int16_t* k = plan.coeffs_of(x);
+        const std::uint8_t* s = src + plan.start[x];
+        const int count = plan.count[x];
+        __m256i acc = _mm256_setzero_si256();
+        int t = 0;
+        for (; t + 16 <= count; t += 16) {
+            __m256i px = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + t)));
+            __m256i kk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + t));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(px, kk));
+        }
+        __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        for (; t + 8 <= count; t += 8) {
+            __m128i px = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s + t)));
+            __m128i kk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k + t));
+            sum = _mm_add_epi32(sum, _mm_madd_epi16(px, kk));
+        }
+        sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(1, 0, 3, 2)));
+        sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(2, 3, 0, 1)));
+        std::int32_t total = _mm_cvtsi128_si32(sum) + half;
+        for (; t < count; ++t) total += s[t] * k[t];
+        dst[x] = clip_fixed(total, plan.precision);
+    }
+}
+
+// Horizontal pass, 2 channels (grey + alpha): four taps per step in 128 bits.
+void horizontal_avx2_gray_alpha(const std::uint8_t* src, std::uint8_t* dst, const AxisPlan& plan,
+                                std::size_t src_bytes) {
+    const __m128i pairs = _mm_setr_epi8(0, 2, 1, 3, 4, 6, 5, 7, -1, -1, -1, -1, -1, -1, -1, -1);
+    const std::int32_t half = std::int32_t{1} << (plan.precision - 1);
+    for (int x = 0; x < plan.out_size; ++x) {
+        const std::int16_t* k = plan.coeffs_of(x);
+        const std::size_t first = static_cast<std::size_t>(plan.start[x]) * 2;
+        const std::uint8_t* s = src + first;
+        const int count = plan.count[x];
+        __m128i acc = _mm_setzero_si128();
+        int t = 0;
+        for (; t + 4 <= count && first + static_cast<std::size_t>(t) * 2 + 8 <= src_bytes; t += 4) {
+            __m128i px = _mm_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s + t * 2)), pairs));
+            // (k_t, k_t+1) twice, then (k_t+2, k_t+3) twice: matches (g, g) (a, a) (g, g) (a, a) pairs.
+            __m128i kk = _mm_shuffle_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t)), _MM_SHUFFLE(1, 1, 0, 0));
+            acc = _mm_add_epi32(acc, _mm_madd_epi16(px, kk));
+        }
+        alignas(16) std::int32_t lanes[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(lanes), acc);
+        std::int32_t grey = lanes[0] + lanes[2] + half, alpha = lanes[1] + lanes[3] + half;
+        for (; t < count; ++t) {
+            grey += s[t * 2] * k[t];
+            alpha += s[t * 2 + 1] * k[t];
+        }
+        dst[x * 2] = clip_fixed(grey, plan.precision);
+        dst[x * 2 + 1] = clip_fixed(alpha, plan.precision);
+    }
+}
+
+template <int C>
+void horizontal_avx2(const std::uint8_t* src, std::uint8_t* dst, const AxisPlan& plan) {
+    const std::size_t src_bytes = static_cast<std::size_t>(plan.in_size) * C;
+    if constexpr (C == 1) {
+        horizontal_avx2_gray(src, dst, plan, src_bytes);
+    } else if constexpr (C == 2) {
+        horizontal_avx2_gray_alpha(src, dst, plan, src_bytes);
+    } else {
+        horizontal_avx2_rgb<C>(src, dst, plan, src_bytes);
+    }
+}
+
+// Vertical pass: 32 bytes of a row per step, two rows (taps) per multiply-add. Bytes of rows t
+// and t+1 are interleaved and widened so pmaddwd forms row_t * k_t + row_t+1 * k_t+1 per byte.
+void vertical_avx2(const std::uint8_t* first_row, std::ptrdiff_t stride, int count, const std::int16_t* coeffs,
+                   int precision, std::uint8_t* dst, std::size_t row_bytes) {
+    const std::int32_t half = std::int32_t{1} << (precision - 1);
+    const __m128i shift = _mm_cvtsi32_si128(precision);
+    const __m256i zero = _mm256_setzero_si256();
+    std::size_t x = 0;
+    for (; x + 32 <= row_bytes; x += 32) {
+        __m256i acc0 = _mm256_set1_epi32(half), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int t = 0;
+        for (; t < count; t += 2) {
+            const std::uint8_t* r0 = first_row + t * stride + x;
+            __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r0));
+            __m256i b = zero;
+            std::int32_t k1 = 0;
+            if (t + 1 < count) {
+                b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r0 + stride));
+                k1 = coeffs[t + 1];
+            }
+            const __m256i kk = _mm256_set1_epi32(static_cast<std::int32_t>(
+                (static_cast<std::uint32_t>(static_cast<std::uint16_t>(k1)) << 16) |
+                static_cast<std::uint16_t>(coeffs[t])));
+            const __m256i lo = _mm256_unpacklo_epi8(a, b);
+            const __m256i hi = _mm256_unpackhi_epi8(a, b);
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi8(lo, zero), kk));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi8(lo, zero), kk));
+            acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(_mm256_unpacklo_epi8(hi, zero), kk));
+            acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(_mm256_unpackhi_epi8(hi, zero), kk));
+        }
+        acc0 = _mm256_sra_epi32(acc0, shift);
+        acc1 = _mm256_sra_epi32(acc1, shift);
+        acc2 = _mm256_sra_epi32(acc2, shift);
+        acc3 = _mm256_sra_epi32(acc3, shift);
+        // The unpacks worked within 128-bit lanes; packing back within lanes restores byte order.
+        const __m256i packed = _mm256_packus_epi16(_mm256_packs_epi32(acc0, acc1), _mm256_packs_epi32(acc2, acc3));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + x), packed);
+    }
+    for (; x < row_bytes; ++x) {
+        std::int32_t acc = half;
+        for (int t = 0; t < count; ++t) acc += first_row[t * stride + x] * coeffs[t];
+        dst[x] = clip_fixed(acc, precision);
+    }
+}
+
+}  // namespace
+
+const Kernels* avx2_kernels() {
+    static const Kernels table = [] {
+        Kernels k = scalar_kernels();  // alpha and grey rows: scalar until they are vectorised
+        k.name = "avx2";
+        k.horizontal[0] = horizontal_avx2<1>;
+        k.horizontal[1] = horizontal_avx2<2>;
+        k.horizontal[2] = horizontal_avx2<3>;
+        k.horizontal[3] = horizontal_avx2<4>;
+        k.vertical = vertical_avx2;
+        return k;
+    }();
+    return &table;
+}
+
+}  // namespace fastbatch

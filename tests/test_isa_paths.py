@@ -1,0 +1,71 @@
+"""Every instruction-set path gives the scalar reference's bytes, tails and odd widths included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+import fastbatch
+from fastbatch import _core
+from images import PIL_FILTERS, max_abs_diff, photo, pillow_resize
+
+VECTOR_ISAS = [name for name in _core.available_isas() if name != "scalar"]
+
+# (src_w, src_h, dst_w, dst_h): odd widths, 1xN, tails shorter than a vector, every pass combination.
+CASES = [
+    (5120 // 8, 2880 // 8, 1280 // 8, 720 // 8),
+    (301, 203, 77, 51),
+    (33, 17, 31, 45),  # rows of 31..33 pixels: one vector plus a tail
+    (7, 9, 3, 29),
+    (1, 40, 1, 13),
+    (40, 1, 13, 1),
+    (2, 2, 61, 3),
+    (500, 37, 5, 37),  # horizontal only, 100:1
+    (37, 500, 37, 5),  # vertical only, 100:1
+    (64, 300, 190, 40),  # vertical first
+]
+
+
+@pytest.fixture(params=VECTOR_ISAS or [pytest.param("none", marks=pytest.mark.skip(reason="no vector path here"))])
+def isa(request: pytest.FixtureRequest) -> Iterator[str]:
+    previous = _core.active_isa()
+    yield request.param
+    _core.select_isa(previous)
+
+
+def run(isa_name: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    _core.select_isa(isa_name)
+    return fn(*args, **kwargs)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+@pytest.mark.parametrize("filter_name", [f for f in PIL_FILTERS if f != "nearest"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "%dx%d-%dx%d" % c)
+def test_vector_path_equals_scalar(isa: str, case: tuple[int, int, int, int], filter_name: str, channels: int) -> None:
+    src_w, src_h, dst_w, dst_h = case
+    src = photo(src_h, src_w, channels, seed=src_w + 3 * src_h)
+    reference = run("scalar", fastbatch.resize, src, (dst_w, dst_h), filter=filter_name, threads=1)
+    vector = run(isa, fastbatch.resize, src, (dst_w, dst_h), filter=filter_name, threads=1)
+    np.testing.assert_array_equal(vector, reference)
+    if channels in (1, 3):
+        assert max_abs_diff(vector, pillow_resize(src, (dst_w, dst_h), filter_name)) <= 1
+
+
+def test_vector_path_on_extreme_values(isa: str) -> None:
+    # Alternating 0/255 maximises overshoot and the accumulators' range.
+    src = np.zeros((64, 97, 4), np.uint8)
+    src[::2, ::2] = 255
+    src[1::2, 1::2] = 255
+    for size in [(300, 200), (13, 7), (97, 31), (40, 64)]:
+        np.testing.assert_array_equal(run(isa, fastbatch.resize, src, size), run("scalar", fastbatch.resize, src, size))
+
+
+@pytest.mark.parametrize("weights", ["bt601", "bt709"])
+@pytest.mark.parametrize("channels", [3, 4])
+def test_vector_grayscale_equals_scalar(isa: str, weights: str, channels: int) -> None:
+    src = photo(37, 101, channels, seed=9)
+    np.testing.assert_array_equal(
+        run(isa, fastbatch.grayscale, src, weights=weights), run("scalar", fastbatch.grayscale, src, weights=weights)
+    )
