@@ -168,17 +168,49 @@ void vertical_avx2(const std::uint8_t* first_row, std::ptrdiff_t stride, int cou
     }
 }
 
+// Pillow's MULDIV255 (c * a / 255, rounded) on 16 widened channels at once. The alpha slot is
+// multiplied by 255, which MULDIV255 maps back to itself exactly, so no blend is needed after.
+inline __m256i mul_div255(__m256i wide, __m256i alpha_spread, __m256i alpha_slots) {
+    const __m256i factor = _mm256_or_si256(_mm256_shuffle_epi8(wide, alpha_spread), alpha_slots);
+    const __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(wide, factor), _mm256_set1_epi16(128));
+    return _mm256_srli_epi16(_mm256_add_epi16(t, _mm256_srli_epi16(t, 8)), 8);
+}
+
+void premultiply_avx2(const std::uint8_t* src, std::uint8_t* dst, int width, int channels) {
+    // Per 16-bit channel: the bytes of its pixel's alpha (the pixel's last 16-bit slot).
+    const __m256i spread4 = _mm256_setr_epi8(6, 7, 6, 7, 6, 7, 6, 7, 14, 15, 14, 15, 14, 15, 14, 15, 6, 7, 6, 7, 6,
+                                             7, 6, 7, 14, 15, 14, 15, 14, 15, 14, 15);
+    const __m256i spread2 = _mm256_setr_epi8(2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15, 2, 3, 2, 3, 6,
+                                             7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15);
+    const __m256i slots4 = _mm256_setr_epi16(0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255);
+    const __m256i slots2 = _mm256_setr_epi16(0, 255, 0, 255, 0, 255, 0, 255, 0, 255, 0, 255, 0, 255, 0, 255);
+    const __m256i spread = channels == 4 ? spread4 : spread2;
+    const __m256i slots = channels == 4 ? slots4 : slots2;
+    const __m256i zero = _mm256_setzero_si256();
+    const std::size_t bytes = static_cast<std::size_t>(width) * channels;
+    std::size_t i = 0;
+    for (; i + 32 <= bytes; i += 32) {  // 32 bytes hold whole pixels for 2 and 4 channels
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i));
+        const __m256i lo = mul_div255(_mm256_unpacklo_epi8(v, zero), spread, slots);
+        const __m256i hi = mul_div255(_mm256_unpackhi_epi8(v, zero), spread, slots);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_packus_epi16(lo, hi));
+    }
+    const int done = static_cast<int>(i / channels);
+    scalar_kernels().premultiply(src + i, dst + i, width - done, channels);
+}
+
 }  // namespace
 
 const Kernels* avx2_kernels() {
     static const Kernels table = [] {
-        Kernels k = scalar_kernels();  // alpha and grey rows: scalar until they are vectorised
+        Kernels k = scalar_kernels();  // unpremultiply and grey rows: scalar until they are vectorised
         k.name = "avx2";
         k.horizontal[0] = horizontal_avx2<1>;
         k.horizontal[1] = horizontal_avx2<2>;
         k.horizontal[2] = horizontal_avx2<3>;
         k.horizontal[3] = horizontal_avx2<4>;
         k.vertical = vertical_avx2;
+        k.premultiply = premultiply_avx2;
         return k;
     }();
     return &table;
