@@ -111,15 +111,197 @@ void horizontal_avx2_gray_alpha(const std::uint8_t* src, std::uint8_t* dst, cons
     }
 }
 
+// ---- Fast horizontal kernels: four rows per call, every window `taps` wide (plan.full_windows),
+// so no tail loops; each coefficient group is loaded once for the four rows.
+
+constexpr int kRowsPerBlock = kHorizontalRowBlock;
+
+// Sum of the four 32-bit lanes of each of four vectors, as one vector [s0, s1, s2, s3].
+inline __m128i sum_lanes4(__m128i a, __m128i b, __m128i c, __m128i d) {
+    return _mm_hadd_epi32(_mm_hadd_epi32(a, b), _mm_hadd_epi32(c, d));
+}
+
+inline __m128i fold(__m256i v) { return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); }
+
+// Rounds, shifts and clamps four int32 sums; returns them as bytes in the low 32 bits.
+inline std::uint32_t finish4(__m128i sums, __m128i half, __m128i shift) {
+    __m128i v = _mm_sra_epi32(_mm_add_epi32(sums, half), shift);
+    v = _mm_packs_epi32(v, v);
+    return static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_packus_epi16(v, v)));
+}
+
+// 3 or 4 channels: per group of four taps, the group's bytes are loaded into both 128-bit lanes
+// and one in-lane shuffle both pairs and zero-extends them: lane 0 holds (channel c of tap t,
+// of tap t+1) as 16-bit pairs, lane 1 the same for taps t+2, t+3. One multiply-add by
+// (k_t, k_t+1 | k_t+2, k_t+3) then sums two taps per channel per lane. Three channels read 16
+// bytes for 12; the group that would read past the row is loaded through a small copy instead.
 template <int C>
-void horizontal_avx2(const std::uint8_t* src, std::uint8_t* dst, const AxisPlan& plan) {
+void horizontal4_rgb(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_t* dst, std::ptrdiff_t dst_stride,
+                     const AxisPlan& plan) {
+    constexpr char Z = -1;  // pshufb: zero byte
+    const __m256i pairs = C == 4 ? _mm256_setr_epi8(0, Z, 4, Z, 1, Z, 5, Z, 2, Z, 6, Z, 3, Z, 7, Z,  //
+                                                    8, Z, 12, Z, 9, Z, 13, Z, 10, Z, 14, Z, 11, Z, 15, Z)
+                                 : _mm256_setr_epi8(0, Z, 3, Z, 1, Z, 4, Z, 2, Z, 5, Z, Z, Z, Z, Z,  //
+                                                    6, Z, 9, Z, 7, Z, 10, Z, 8, Z, 11, Z, Z, Z, Z, Z);
+    const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+    const __m128i shift = _mm_cvtsi32_si128(plan.precision);
+    const __m128i half = _mm_set1_epi32(1 << (plan.precision - 1));
+    const std::size_t row_bytes = static_cast<std::size_t>(plan.in_size) * C;
+    const int taps = plan.taps;
+    auto widen = [&](const std::uint8_t* p) {
+        return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
+                                   pairs);
+    };
+    for (int x = 0; x < plan.out_size; ++x) {
+        const std::int16_t* k = plan.coeffs_of(x);
+        const std::size_t first = static_cast<std::size_t>(plan.start[x]) * C;
+        const std::uint8_t* s0 = src + first;
+        // Groups whose 16-byte load stays inside the row.
+        int safe_taps = taps;
+        if (C == 3 && first + static_cast<std::size_t>(taps) * 3 + 4 > row_bytes) safe_taps = taps - 4;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        int t = 0;
+        for (; t < safe_taps; t += 4) {
+            const __m256i kk = _mm256_permutevar8x32_epi32(
+                _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t))), spread);
+            const std::uint8_t* p = s0 + t * C;
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(widen(p), kk));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(widen(p + stride), kk));
+            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(widen(p + 2 * stride), kk));
+            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(widen(p + 3 * stride), kk));
+        }
+        if (t < taps) {  // last group of a 3-channel row end: copy its 12 bytes out first
+            const __m256i kk = _mm256_permutevar8x32_epi32(
+                _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t))), spread);
+            alignas(16) std::uint8_t copy[16] = {};
+            __m256i* accs[4] = {&a0, &a1, &a2, &a3};
+            for (int r = 0; r < 4; ++r) {
+                std::memcpy(copy, s0 + r * stride + t * C, 12);
+                *accs[r] = _mm256_add_epi32(*accs[r], _mm256_madd_epi16(widen(copy), kk));
+            }
+        }
+        const std::uint32_t o0 = finish4(fold(a0), half, shift), o1 = finish4(fold(a1), half, shift);
+        const std::uint32_t o2 = finish4(fold(a2), half, shift), o3 = finish4(fold(a3), half, shift);
+        std::memcpy(dst + x * C, &o0, C);
+        std::memcpy(dst + dst_stride + x * C, &o1, C);
+        std::memcpy(dst + 2 * dst_stride + x * C, &o2, C);
+        std::memcpy(dst + 3 * dst_stride + x * C, &o3, C);
+    }
+}
+
+// 1 channel: sixteen taps per multiply-add, then eight, then four; the four rows' sums are
+// reduced together with horizontal adds.
+void horizontal4_gray(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_t* dst, std::ptrdiff_t dst_stride,
+                      const AxisPlan& plan) {
+    const __m128i shift = _mm_cvtsi32_si128(plan.precision);
+    const __m128i half = _mm_set1_epi32(1 << (plan.precision - 1));
+    const int taps = plan.taps;
+    for (int x = 0; x < plan.out_size; ++x) {
+        const std::int16_t* k = plan.coeffs_of(x);
+        const std::uint8_t* s0 = src + plan.start[x];
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        int t = 0;
+        for (; t + 16 <= taps; t += 16) {
+            const __m256i kk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + t));
+            const std::uint8_t* p = s0 + t;
+            auto px = [&](const std::uint8_t* q) { return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q))); };
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(px(p), kk));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(px(p + stride), kk));
+            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(px(p + 2 * stride), kk));
+            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(px(p + 3 * stride), kk));
+        }
+        __m128i b0 = fold(a0), b1 = fold(a1), b2 = fold(a2), b3 = fold(a3);
+        for (; t + 8 <= taps; t += 8) {
+            const __m128i kk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k + t));
+            const std::uint8_t* p = s0 + t;
+            auto px = [&](const std::uint8_t* q) { return _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q))); };
+            b0 = _mm_add_epi32(b0, _mm_madd_epi16(px(p), kk));
+            b1 = _mm_add_epi32(b1, _mm_madd_epi16(px(p + stride), kk));
+            b2 = _mm_add_epi32(b2, _mm_madd_epi16(px(p + 2 * stride), kk));
+            b3 = _mm_add_epi32(b3, _mm_madd_epi16(px(p + 3 * stride), kk));
+        }
+        if (t < taps) {  // taps is a multiple of 4: one group of four is left
+            const __m128i kk = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t));
+            const std::uint8_t* p = s0 + t;
+            auto px = [&](const std::uint8_t* q) {
+                std::int32_t four;
+                std::memcpy(&four, q, 4);
+                return _mm_cvtepu8_epi16(_mm_cvtsi32_si128(four));
+            };
+            b0 = _mm_add_epi32(b0, _mm_madd_epi16(px(p), kk));
+            b1 = _mm_add_epi32(b1, _mm_madd_epi16(px(p + stride), kk));
+            b2 = _mm_add_epi32(b2, _mm_madd_epi16(px(p + 2 * stride), kk));
+            b3 = _mm_add_epi32(b3, _mm_madd_epi16(px(p + 3 * stride), kk));
+        }
+        const std::uint32_t out = finish4(sum_lanes4(b0, b1, b2, b3), half, shift);
+        dst[x] = static_cast<std::uint8_t>(out);
+        dst[dst_stride + x] = static_cast<std::uint8_t>(out >> 8);
+        dst[2 * dst_stride + x] = static_cast<std::uint8_t>(out >> 16);
+        dst[3 * dst_stride + x] = static_cast<std::uint8_t>(out >> 24);
+    }
+}
+
+// 2 channels: four taps per 128-bit multiply-add, pairs (g_t, g_t+1), (a_t, a_t+1).
+void horizontal4_gray_alpha(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_t* dst,
+                            std::ptrdiff_t dst_stride, const AxisPlan& plan) {
+    const __m128i pairs = _mm_setr_epi8(0, 2, 1, 3, 4, 6, 5, 7, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i shift = _mm_cvtsi32_si128(plan.precision);
+    const __m128i half = _mm_set1_epi32(1 << (plan.precision - 1));
+    const int taps = plan.taps;
+    for (int x = 0; x < plan.out_size; ++x) {
+        const std::int16_t* k = plan.coeffs_of(x);
+        const std::uint8_t* s0 = src + static_cast<std::size_t>(plan.start[x]) * 2;
+        __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+        auto px = [&](const std::uint8_t* q) {
+            return _mm_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)), pairs));
+        };
+        for (int t = 0; t < taps; t += 4) {
+            const __m128i kk = _mm_shuffle_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t)), _MM_SHUFFLE(1, 1, 0, 0));
+            const std::uint8_t* p = s0 + t * 2;
+            a0 = _mm_add_epi32(a0, _mm_madd_epi16(px(p), kk));
+            a1 = _mm_add_epi32(a1, _mm_madd_epi16(px(p + stride), kk));
+            a2 = _mm_add_epi32(a2, _mm_madd_epi16(px(p + 2 * stride), kk));
+            a3 = _mm_add_epi32(a3, _mm_madd_epi16(px(p + 3 * stride), kk));
+        }
+        // [g01, a01, g23, a23] -> [g, a] per row: add the high pair onto the low pair.
+        __m128i* accs[4] = {&a0, &a1, &a2, &a3};
+        for (int r = 0; r < 4; ++r) {
+            const __m128i v = _mm_add_epi32(*accs[r], _mm_unpackhi_epi64(*accs[r], *accs[r]));
+            const std::uint32_t out = finish4(v, half, shift);
+            std::memcpy(dst + r * dst_stride + x * 2, &out, 2);
+        }
+    }
+}
+
+template <int C>
+void horizontal_avx2(const std::uint8_t* src, std::ptrdiff_t src_stride, std::uint8_t* dst, std::ptrdiff_t dst_stride,
+                     int rows, const AxisPlan& plan) {
     const std::size_t src_bytes = static_cast<std::size_t>(plan.in_size) * C;
-    if constexpr (C == 1) {
-        horizontal_avx2_gray(src, dst, plan, src_bytes);
-    } else if constexpr (C == 2) {
-        horizontal_avx2_gray_alpha(src, dst, plan, src_bytes);
-    } else {
-        horizontal_avx2_rgb<C>(src, dst, plan, src_bytes);
+    int r = 0;
+    if (plan.full_windows) {
+        for (; r + kRowsPerBlock <= rows; r += kRowsPerBlock) {
+            const std::uint8_t* s = src + r * src_stride;
+            std::uint8_t* d = dst + r * dst_stride;
+            if constexpr (C == 1) {
+                horizontal4_gray(s, src_stride, d, dst_stride, plan);
+            } else if constexpr (C == 2) {
+                horizontal4_gray_alpha(s, src_stride, d, dst_stride, plan);
+            } else {
+                horizontal4_rgb<C>(s, src_stride, d, dst_stride, plan);
+            }
+        }
+    }
+    // Leftover rows (and sources narrower than the kernel): one row at a time, loads guarded.
+    for (; r < rows; ++r) {
+        const std::uint8_t* s = src + r * src_stride;
+        std::uint8_t* d = dst + r * dst_stride;
+        if constexpr (C == 1) {
+            horizontal_avx2_gray(s, d, plan, src_bytes);
+        } else if constexpr (C == 2) {
+            horizontal_avx2_gray_alpha(s, d, plan, src_bytes);
+        } else {
+            horizontal_avx2_rgb<C>(s, d, plan, src_bytes);
+        }
     }
 }
 

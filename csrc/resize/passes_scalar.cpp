@@ -12,7 +12,7 @@ inline std::uint8_t clip_fixed(std::int32_t acc, int precision) {
 }
 
 template <int C>
-void horizontal_scalar(const std::uint8_t* src, std::uint8_t* dst, const AxisPlan& plan) {
+void horizontal_scalar_row(const std::uint8_t* src, std::uint8_t* dst, const AxisPlan& plan) {
     const std::int32_t half = std::int32_t{1} << (plan.precision - 1);
     for (int x = 0; x < plan.out_size; ++x) {
         const std::int16_t* k = plan.coeffs_of(x);
@@ -24,6 +24,12 @@ void horizontal_scalar(const std::uint8_t* src, std::uint8_t* dst, const AxisPla
         }
         for (int c = 0; c < C; ++c) dst[x * C + c] = clip_fixed(acc[c], plan.precision);
     }
+}
+
+template <int C>
+void horizontal_scalar(const std::uint8_t* src, std::ptrdiff_t src_stride, std::uint8_t* dst,
+                       std::ptrdiff_t dst_stride, int rows, const AxisPlan& plan) {
+    for (int r = 0; r < rows; ++r) horizontal_scalar_row<C>(src + r * src_stride, dst + r * dst_stride, plan);
 }
 
 void vertical_scalar(const std::uint8_t* first_row, std::ptrdiff_t stride, int count, const std::int16_t* coeffs,

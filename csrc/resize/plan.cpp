@@ -102,6 +102,22 @@ AxisPlan make_axis_plan(int in_size, int out_size, Filter filter) {
         std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return lost(a) > lost(b); });
         for (int j = 0; j < count && missing > 0 && lost(order[j]) > 0.0; ++j, --missing) ++c[order[j]];
     }
+
+    // Slide windows that end past the last `taps` source entries to the left, their weights moved
+    // right behind leading zeros, so every output may read `taps` entries from its start without
+    // leaving the source: vector passes then need no tail loops. The sums are unchanged.
+    plan.full_windows = plan.taps <= in_size;
+    if (plan.full_windows) {
+        for (int i = 0; i < out_size; ++i) {
+            const int shift = plan.start[i] + plan.taps - in_size;
+            if (shift <= 0) continue;
+            std::int16_t* c = &plan.coeffs[static_cast<std::size_t>(i) * plan.taps];
+            std::copy_backward(c, c + plan.count[i], c + plan.count[i] + shift);
+            std::fill(c, c + shift, std::int16_t{0});
+            plan.start[i] -= shift;
+            plan.count[i] += shift;
+        }
+    }
     return plan;
 }
 

@@ -3,6 +3,7 @@
 // order, which keeps the pixels within 1 of its own. Alpha images are filtered premultiplied.
 #include "fastbatch/resize.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -98,9 +99,9 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
         if (alpha) premultiplied_.resize(rows * src_row_bytes);
     } else if (need_horizontal_ && need_vertical_) {
         intermediate_.resize(rows * dst_row_bytes);
-        if (alpha) premultiplied_.resize(static_cast<std::size_t>(threads_horizontal_) * src_row_bytes);
+        if (alpha) premultiplied_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
     } else if (need_horizontal_ && alpha) {
-        premultiplied_.resize(static_cast<std::size_t>(threads_horizontal_) * src_row_bytes);
+        premultiplied_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
     } else if (need_vertical_ && alpha) {
         premultiplied_.resize(rows * src_row_bytes);
     }
@@ -131,22 +132,30 @@ void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out
                                 bool unpremultiply) noexcept {
     const Kernels& k = active_kernels();
     const int c = channels_;
-    const std::size_t scratch_row_bytes = in.row_bytes();
+    const std::size_t in_row_bytes = in.row_bytes();
+    const int blocks = (out.height + kHorizontalRowBlock - 1) / kHorizontalRowBlock;
     const int n = threads_horizontal_;
 #pragma omp parallel num_threads(n) if (n > 1)
     {
         std::uint8_t* scratch =
-            premultiply ? premultiplied_.data() + static_cast<std::size_t>(omp_get_thread_num()) * scratch_row_bytes
+            premultiply ? premultiplied_.data() + static_cast<std::size_t>(omp_get_thread_num()) * kHorizontalRowBlock *
+                                                      in_row_bytes
                         : nullptr;
 #pragma omp for schedule(static)
-        for (int y = 0; y < out.height; ++y) {
-            const std::uint8_t* row = in.row(y);
+        for (int b = 0; b < blocks; ++b) {
+            const int y0 = b * kHorizontalRowBlock;
+            const int rows = std::min(kHorizontalRowBlock, out.height - y0);
+            const std::uint8_t* first = in.row(y0);
+            std::ptrdiff_t stride = in.stride;
             if (premultiply) {
-                k.premultiply(row, scratch, in.width, c);
-                row = scratch;
+                for (int r = 0; r < rows; ++r) k.premultiply(in.row(y0 + r), scratch + r * in_row_bytes, in.width, c);
+                first = scratch;
+                stride = static_cast<std::ptrdiff_t>(in_row_bytes);
             }
-            k.horizontal[c - 1](row, out.row(y), horizontal_);
-            if (unpremultiply) k.unpremultiply(out.row(y), out.row(y), out.width, c);
+            k.horizontal[c - 1](first, stride, out.row(y0), out.stride, rows, horizontal_);
+            if (unpremultiply) {
+                for (int r = 0; r < rows; ++r) k.unpremultiply(out.row(y0 + r), out.row(y0 + r), out.width, c);
+            }
         }
     }
 }

@@ -9,12 +9,17 @@
 
 namespace fastbatch {
 
+// Rows the orchestrator hands the horizontal pass at once (kernels may take fewer: the last block).
+inline constexpr int kHorizontalRowBlock = 4;
+
 struct Kernels {
     const char* name;
 
-    // One output row of the horizontal pass for `channels` = 1..4 (index channels - 1):
-    // dst[x] = sum over taps of src[plan.start[x] + t] * coeff.
-    void (*horizontal[4])(const std::uint8_t* src, std::uint8_t* dst, const AxisPlan& plan);
+    // `rows` output rows of the horizontal pass for `channels` = 1..4 (index channels - 1):
+    // dst[x] = sum over taps of src[plan.start[x] + t] * coeff, row r at src + r * src_stride.
+    // Several rows per call let a kernel load each coefficient once for all of them.
+    void (*horizontal[4])(const std::uint8_t* src, std::ptrdiff_t src_stride, std::uint8_t* dst,
+                          std::ptrdiff_t dst_stride, int rows, const AxisPlan& plan);
 
     // One output row of the vertical pass: dst[i] = sum over t < count of row_t[i] * coeffs[t],
     // row_t = first_row + t * stride, for i < row_bytes (channel-agnostic).

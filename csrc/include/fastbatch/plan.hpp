@@ -15,8 +15,11 @@ struct AxisPlan {
     int out_size = 0;
     int taps = 0;       // coefficient slots per output (the widest kernel, rounded up to a multiple of 4)
     int precision = 0;  // fixed-point fraction bits: value = sum(px * coeff) >> precision
+    // True when start[i] + taps <= in_size for every output: a pass may read all `taps` entries
+    // (the ones past count[i] have weight 0). False only when the source is narrower than taps.
+    bool full_windows = false;
     std::vector<std::int32_t> start;   // out_size: first source index
-    std::vector<std::int32_t> count;   // out_size: taps used, start + count <= in_size
+    std::vector<std::int32_t> count;   // out_size: taps used (weights past it are 0), start + count <= in_size
     std::vector<std::int16_t> coeffs;  // out_size * taps
 
     const std::int16_t* coeffs_of(int out_index) const {
