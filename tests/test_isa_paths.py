@@ -69,3 +69,20 @@ def test_vector_grayscale_equals_scalar(isa: str, weights: str, channels: int) -
     np.testing.assert_array_equal(
         run(isa, fastbatch.grayscale, src, weights=weights), run("scalar", fastbatch.grayscale, src, weights=weights)
     )
+
+
+def test_vector_unpremultiply_covers_every_colour_and_alpha(isa: str) -> None:
+    # Every (colour, alpha) pair through a horizontal-only resize by 1 -> 1 would be a copy, so use
+    # an exact 2:1 box reduction of identical pixel pairs: the filtered value equals the input, and
+    # the premultiply / unpremultiply round trip is all that acts on it.
+    colour, alpha = np.meshgrid(np.arange(256, dtype=np.uint8), np.arange(256, dtype=np.uint8))
+    rgba = np.stack([colour, 255 - colour, colour // 2 + 3, alpha], axis=-1)
+    src = np.repeat(rgba, 2, axis=1)  # (256, 512, 4): each pixel twice
+    np.testing.assert_array_equal(
+        run(isa, fastbatch.resize, src, (256, 256), filter="box"),
+        run("scalar", fastbatch.resize, src, (256, 256), filter="box"),
+    )
+    la = np.repeat(np.stack([colour, alpha], axis=-1), 2, axis=1)
+    np.testing.assert_array_equal(
+        run(isa, fastbatch.resize, la, (256, 256), filter="box"), run("scalar", fastbatch.resize, la, (256, 256), filter="box")
+    )

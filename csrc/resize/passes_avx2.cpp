@@ -312,36 +312,58 @@ void vertical_avx2(const std::uint8_t* first_row, std::ptrdiff_t stride, int cou
     const std::int32_t half = std::int32_t{1} << (precision - 1);
     const __m128i shift = _mm_cvtsi32_si128(precision);
     const __m256i zero = _mm256_setzero_si256();
+    // (k_t, k_t+1) pairs, built once per output row rather than once per 32 bytes.
+    constexpr int kMaxPairs = 128;
+    alignas(32) std::int32_t pair_store[kMaxPairs];
+    const int pairs = (count + 1) / 2;
+    auto pair_at = [&](int t) {
+        const std::int32_t k1 = t + 1 < count ? coeffs[t + 1] : 0;
+        return static_cast<std::int32_t>((static_cast<std::uint32_t>(static_cast<std::uint16_t>(k1)) << 16) |
+                                         static_cast<std::uint16_t>(coeffs[t]));
+    };
+    for (int j = 0; j < std::min(pairs, kMaxPairs); ++j) pair_store[j] = pair_at(2 * j);
+    // Multiplies 32 bytes of rows t and t+1 by the pair kk into four accumulators.
+    auto step32 = [&](const std::uint8_t* r0, bool has_second, __m256i kk, __m256i* acc) {
+        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r0));
+        // An odd last tap pairs with zeros: its row is not read.
+        const __m256i b = has_second ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r0 + stride)) : zero;
+        const __m256i lo = _mm256_unpacklo_epi8(a, b);
+        const __m256i hi = _mm256_unpackhi_epi8(a, b);
+        acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(_mm256_unpacklo_epi8(lo, zero), kk));
+        acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(_mm256_unpackhi_epi8(lo, zero), kk));
+        acc[2] = _mm256_add_epi32(acc[2], _mm256_madd_epi16(_mm256_unpacklo_epi8(hi, zero), kk));
+        acc[3] = _mm256_add_epi32(acc[3], _mm256_madd_epi16(_mm256_unpackhi_epi8(hi, zero), kk));
+    };
+    // Shifts, clamps and stores 32 bytes; the unpacks worked within 128-bit lanes and packing
+    // back within lanes restores the byte order.
+    auto store32 = [&](std::uint8_t* out, const __m256i* acc) {
+        const __m256i a0 = _mm256_sra_epi32(acc[0], shift), a1 = _mm256_sra_epi32(acc[1], shift);
+        const __m256i a2 = _mm256_sra_epi32(acc[2], shift), a3 = _mm256_sra_epi32(acc[3], shift);
+        const __m256i packed = _mm256_packus_epi16(_mm256_packs_epi32(a0, a1), _mm256_packs_epi32(a2, a3));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), packed);
+    };
+    auto pair_vector = [&](int t) { return _mm256_set1_epi32(t / 2 < kMaxPairs ? pair_store[t / 2] : pair_at(t)); };
     std::size_t x = 0;
-    for (; x + 32 <= row_bytes; x += 32) {
-        __m256i acc0 = _mm256_set1_epi32(half), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        int t = 0;
-        for (; t < count; t += 2) {
+    // A whole cache line (64 bytes) per step: when the row stride is a multiple of 4 KiB, the taps'
+    // rows compete for the same L1 sets, and a line that must be fetched twice (once per half)
+    // tripled the pass's time (measured on 5120-pixel RGBA rows).
+    for (; x + 64 <= row_bytes; x += 64) {
+        __m256i acc[8];
+        for (__m256i& a : acc) a = _mm256_set1_epi32(half);
+        for (int t = 0; t < count; t += 2) {
+            const __m256i kk = pair_vector(t);
             const std::uint8_t* r0 = first_row + t * stride + x;
-            __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r0));
-            __m256i b = zero;
-            std::int32_t k1 = 0;
-            if (t + 1 < count) {
-                b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r0 + stride));
-                k1 = coeffs[t + 1];
-            }
-            const __m256i kk = _mm256_set1_epi32(static_cast<std::int32_t>(
-                (static_cast<std::uint32_t>(static_cast<std::uint16_t>(k1)) << 16) |
-                static_cast<std::uint16_t>(coeffs[t])));
-            const __m256i lo = _mm256_unpacklo_epi8(a, b);
-            const __m256i hi = _mm256_unpackhi_epi8(a, b);
-            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi8(lo, zero), kk));
-            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi8(lo, zero), kk));
-            acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(_mm256_unpacklo_epi8(hi, zero), kk));
-            acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(_mm256_unpackhi_epi8(hi, zero), kk));
+            step32(r0, t + 1 < count, kk, acc);
+            step32(r0 + 32, t + 1 < count, kk, acc + 4);
         }
-        acc0 = _mm256_sra_epi32(acc0, shift);
-        acc1 = _mm256_sra_epi32(acc1, shift);
-        acc2 = _mm256_sra_epi32(acc2, shift);
-        acc3 = _mm256_sra_epi32(acc3, shift);
-        // The unpacks worked within 128-bit lanes; packing back within lanes restores byte order.
-        const __m256i packed = _mm256_packus_epi16(_mm256_packs_epi32(acc0, acc1), _mm256_packs_epi32(acc2, acc3));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + x), packed);
+        store32(dst + x, acc);
+        store32(dst + x + 32, acc + 4);
+    }
+    for (; x + 32 <= row_bytes; x += 32) {
+        __m256i acc[4];
+        for (__m256i& a : acc) a = _mm256_set1_epi32(half);
+        for (int t = 0; t < count; t += 2) step32(first_row + t * stride + x, t + 1 < count, pair_vector(t), acc);
+        store32(dst + x, acc);
     }
     for (; x < row_bytes; ++x) {
         std::int32_t acc = half;
@@ -381,11 +403,53 @@ void premultiply_avx2(const std::uint8_t* src, std::uint8_t* dst, int width, int
     scalar_kernels().premultiply(src + i, dst + i, width - done, channels);
 }
 
+// Pillow's un-premultiply, c' = min(255, floor(255 * c / a)) for 0 < a < 255, else c, on eight
+// channels at once: a float division gives the quotient to within one, and an integer check
+// against the exact product fixes it, so the result equals the scalar integer division.
+inline __m256i unpremultiply8(__m256i c, __m256i a) {
+    const __m256i n = _mm256_sub_epi32(_mm256_slli_epi32(c, 8), c);  // 255 * c
+    __m256i q = _mm256_cvttps_epi32(_mm256_div_ps(_mm256_cvtepi32_ps(n), _mm256_cvtepi32_ps(a)));
+    const __m256i one = _mm256_set1_epi32(1);
+    // q + 1 if (q + 1) * a <= n; q - 1 if q * a > n.
+    const __m256i next = _mm256_mullo_epi32(_mm256_add_epi32(q, one), a);
+    q = _mm256_sub_epi32(q, _mm256_cmpgt_epi32(_mm256_add_epi32(n, one), next));  // cmpgt is -1 when true
+    q = _mm256_add_epi32(q, _mm256_cmpgt_epi32(_mm256_mullo_epi32(q, a), n));
+    q = _mm256_min_epi32(q, _mm256_set1_epi32(255));
+    // Alpha 0 and 255 keep the colour (Pillow), and the alpha slot keeps alpha: both where a == c
+    // is not enough, so select on the alpha value itself; the caller restores the alpha slot.
+    const __m256i keep = _mm256_or_si256(_mm256_cmpeq_epi32(a, _mm256_setzero_si256()),
+                                         _mm256_cmpeq_epi32(a, _mm256_set1_epi32(255)));
+    return _mm256_blendv_epi8(q, c, keep);
+}
+
+void unpremultiply_avx2(const std::uint8_t* src, std::uint8_t* dst, int width, int channels) {
+    // Per byte of 8: the index of its pixel's alpha byte, and which bytes are alpha.
+    const __m128i alpha_of4 = _mm_setr_epi8(3, 3, 3, 3, 7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m128i alpha_of2 = _mm_setr_epi8(1, 1, 3, 3, 5, 5, 7, 7, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m128i alpha_of = channels == 4 ? alpha_of4 : alpha_of2;
+    const __m128i is_alpha4 = _mm_setr_epi8(0, 0, 0, -1, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m128i is_alpha2 = _mm_setr_epi8(0, -1, 0, -1, 0, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m128i is_alpha = channels == 4 ? is_alpha4 : is_alpha2;
+    const std::size_t bytes = static_cast<std::size_t>(width) * channels;
+    std::size_t i = 0;
+    for (; i + 8 <= bytes; i += 8) {  // 8 bytes hold whole pixels for 2 and 4 channels
+        const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + i));
+        const __m256i q = unpremultiply8(_mm256_cvtepu8_epi32(v), _mm256_cvtepu8_epi32(_mm_shuffle_epi8(v, alpha_of)));
+        __m256i w = _mm256_packus_epi32(q, q);  // lane 0: q0..3 twice, lane 1: q4..7 twice
+        w = _mm256_packus_epi16(w, w);
+        __m128i out = _mm_unpacklo_epi32(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+        out = _mm_blendv_epi8(out, v, is_alpha);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + i), out);
+    }
+    const int done = static_cast<int>(i / channels);
+    scalar_kernels().unpremultiply(src + i, dst + i, width - done, channels);
+}
+
 }  // namespace
 
 const Kernels* avx2_kernels() {
     static const Kernels table = [] {
-        Kernels k = scalar_kernels();  // unpremultiply and grey rows: scalar until they are vectorised
+        Kernels k = scalar_kernels();  // grey rows: scalar until they are vectorised
         k.name = "avx2";
         k.horizontal[0] = horizontal_avx2<1>;
         k.horizontal[1] = horizontal_avx2<2>;
@@ -393,6 +457,7 @@ const Kernels* avx2_kernels() {
         k.horizontal[3] = horizontal_avx2<4>;
         k.vertical = vertical_avx2;
         k.premultiply = premultiply_avx2;
+        k.unpremultiply = unpremultiply_avx2;
         return k;
     }();
     return &table;
