@@ -9,6 +9,7 @@
 #include "fastbatch/filters.hpp"
 #include "fastbatch/image.hpp"
 #include "fastbatch/plan.hpp"
+#include "fastbatch/scratch.hpp"
 
 namespace fastbatch {
 
@@ -16,16 +17,6 @@ namespace fastbatch {
 inline constexpr int kMaxSide = 1 << 24;
 // Largest accepted image, in bytes (input or output).
 inline constexpr std::uint64_t kMaxImageBytes = std::uint64_t{1} << 36;
-
-// An uninitialised byte buffer (std::vector would zero it).
-class ScratchBuffer {
-public:
-    void resize(std::size_t bytes) { data_.reset(bytes ? new std::uint8_t[bytes] : nullptr); }
-    std::uint8_t* data() const { return data_.get(); }
-
-private:
-    std::unique_ptr<std::uint8_t[]> data_;
-};
 
 class ResizeJob {
 public:
@@ -50,10 +41,9 @@ private:
     bool vertical_first_ = false;
     AxisPlan horizontal_, vertical_;
     int threads_horizontal_ = 1, threads_vertical_ = 1;
-    // Scratch images, left uninitialised: every byte is written before it is read, and zeroing
-    // tens of megabytes per call showed up in profiles.
-    ScratchBuffer intermediate_;   // result of the first of two passes
-    ScratchBuffer premultiplied_;  // premultiplied source rows, or a block of rows per thread
+    // Scratch images, uninitialised (every byte is written before it is read) and recycled.
+    ScratchBuffer intermediate_{ScratchRole::Intermediate};    // result of the first of two passes
+    ScratchBuffer premultiplied_{ScratchRole::Premultiplied};  // premultiplied source rows, or a block per thread
     std::vector<std::int32_t> nearest_x_;     // nearest: source column of each output column
     std::vector<std::int32_t> nearest_y_;     // nearest: source row of each output row
 };
