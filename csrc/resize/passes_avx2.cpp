@@ -445,11 +445,68 @@ void unpremultiply_avx2(const std::uint8_t* src, std::uint8_t* dst, int width, i
     scalar_kernels().unpremultiply(src + i, dst + i, width - done, channels);
 }
 
+// Grayscale, eight pixels per step. Shuffles widen (R, G) pairs, B and G to 16/32 bits;
+// pmaddwd forms the weighted sums. BT.601's green weight 38470 does not fit int16, so it is
+// applied as 38470 - 65536 and the missing G * 65536 is added back after the shift as + G.
+template <int C, bool Bt709>
+void gray_avx2(const std::uint8_t* src, std::uint8_t* dst, int width) {
+    constexpr char Z = -1;
+    constexpr char o1 = C, o2 = 2 * C, o3 = 3 * C;  // byte offsets of pixels 1..3 within a lane
+    const __m256i rg = _mm256_setr_epi8(0, Z, 1, Z, o1, Z, o1 + 1, Z, o2, Z, o2 + 1, Z, o3, Z, o3 + 1, Z,  //
+                                        0, Z, 1, Z, o1, Z, o1 + 1, Z, o2, Z, o2 + 1, Z, o3, Z, o3 + 1, Z);
+    const __m256i b = _mm256_setr_epi8(2, Z, Z, Z, o1 + 2, Z, Z, Z, o2 + 2, Z, Z, Z, o3 + 2, Z, Z, Z,  //
+                                       2, Z, Z, Z, o1 + 2, Z, Z, Z, o2 + 2, Z, Z, Z, o3 + 2, Z, Z, Z);
+    const __m256i g = _mm256_setr_epi8(1, Z, Z, Z, o1 + 1, Z, Z, Z, o2 + 1, Z, Z, Z, o3 + 1, Z, Z, Z,  //
+                                       1, Z, Z, Z, o1 + 1, Z, Z, Z, o2 + 1, Z, Z, Z, o3 + 1, Z, Z, Z);
+    const __m256i w_rg = Bt709 ? _mm256_set1_epi32((7152 << 16) | 2126)
+                               : _mm256_set1_epi32(static_cast<std::int32_t>((static_cast<std::uint32_t>(38470 - 65536) << 16) | 19595));
+    const __m256i w_b = _mm256_set1_epi32(Bt709 ? 722 : 7471);
+    const __m128i alpha_bytes = _mm_setr_epi8(3, 7, 11, 15, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z);
+    int x = 0;
+    // Each step reads 4 * C bytes into each lane; with C == 3 a 16-byte load reads 4 bytes more,
+    // so the last pixels of the row go to the scalar loop.
+    const int vector_end = C == 4 ? width - 7 : width - 9;
+    for (; x < vector_end; x += 8) {
+        const std::uint8_t* p = src + static_cast<std::size_t>(x) * C;
+        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 4 * C));
+        const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+        __m256i sum = _mm256_add_epi32(_mm256_madd_epi16(_mm256_shuffle_epi8(v, rg), w_rg),
+                                       _mm256_madd_epi16(_mm256_shuffle_epi8(v, b), w_b));
+        __m256i luma;
+        if constexpr (Bt709) {
+            // Truncating division by 10000, exact: a float quotient corrected by one either way.
+            const __m256i ten_thousand = _mm256_set1_epi32(10000);
+            __m256i q = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(1.0f / 10000.0f)));
+            const __m256i one = _mm256_set1_epi32(1);
+            q = _mm256_sub_epi32(q, _mm256_cmpgt_epi32(_mm256_add_epi32(sum, one),
+                                                       _mm256_mullo_epi32(_mm256_add_epi32(q, one), ten_thousand)));
+            q = _mm256_add_epi32(q, _mm256_cmpgt_epi32(_mm256_mullo_epi32(q, ten_thousand), sum));
+            luma = q;
+        } else {
+            sum = _mm256_add_epi32(sum, _mm256_set1_epi32(0x8000));
+            luma = _mm256_add_epi32(_mm256_srai_epi32(sum, 16), _mm256_shuffle_epi8(v, g));
+        }
+        __m256i w = _mm256_packus_epi32(luma, luma);
+        w = _mm256_packus_epi16(w, w);
+        const __m128i l8 = _mm_unpacklo_epi32(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+        if constexpr (C == 4) {
+            const __m128i a8 = _mm_unpacklo_epi32(_mm_shuffle_epi8(lo, alpha_bytes), _mm_shuffle_epi8(hi, alpha_bytes));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * x), _mm_unpacklo_epi8(l8, a8));
+        } else {
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + x), l8);
+        }
+    }
+    const Kernels& scalar = scalar_kernels();
+    const auto tail = (Bt709 ? scalar.gray_bt709 : scalar.gray_bt601)[C - 3];
+    tail(src + static_cast<std::size_t>(x) * C, dst + static_cast<std::size_t>(x) * (C == 4 ? 2 : 1), width - x);
+}
+
 }  // namespace
 
 const Kernels* avx2_kernels() {
     static const Kernels table = [] {
-        Kernels k = scalar_kernels();  // grey rows: scalar until they are vectorised
+        Kernels k = scalar_kernels();
         k.name = "avx2";
         k.horizontal[0] = horizontal_avx2<1>;
         k.horizontal[1] = horizontal_avx2<2>;
@@ -458,6 +515,10 @@ const Kernels* avx2_kernels() {
         k.vertical = vertical_avx2;
         k.premultiply = premultiply_avx2;
         k.unpremultiply = unpremultiply_avx2;
+        k.gray_bt601[0] = gray_avx2<3, false>;
+        k.gray_bt601[1] = gray_avx2<4, false>;
+        k.gray_bt709[0] = gray_avx2<3, true>;
+        k.gray_bt709[1] = gray_avx2<4, true>;
         return k;
     }();
     return &table;
