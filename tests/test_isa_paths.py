@@ -65,10 +65,14 @@ def test_vector_path_on_extreme_values(isa: str) -> None:
 @pytest.mark.parametrize("weights", ["bt601", "bt709"])
 @pytest.mark.parametrize("channels", [3, 4])
 def test_vector_grayscale_equals_scalar(isa: str, weights: str, channels: int) -> None:
-    src = photo(37, 101, channels, seed=9)
-    np.testing.assert_array_equal(
-        run(isa, fastbatch.grayscale, src, weights=weights), run("scalar", fastbatch.grayscale, src, weights=weights)
-    )
+    rng = np.random.default_rng(channels)
+    for width in [*range(1, 20), 101, 1024]:  # every tail length around the 8-pixel step
+        src = rng.integers(0, 256, (3, width, channels), dtype=np.uint8)
+        src[0, :, :3] = 255  # the extremes of the weighted sums
+        src[1, :, :3] = 0
+        np.testing.assert_array_equal(
+            run(isa, fastbatch.grayscale, src, weights=weights), run("scalar", fastbatch.grayscale, src, weights=weights)
+        )
 
 
 def test_vector_unpremultiply_covers_every_colour_and_alpha(isa: str) -> None:
