@@ -28,6 +28,8 @@ public:
     void run(const ImageView& src, const MutableImageView& dst) noexcept;
 
 private:
+    // The pass order, when both passes are needed.
+    bool prefer_vertical_first() const;
     void run_nearest(const ImageView& src, const MutableImageView& dst) noexcept;
     void premultiply_rows(const ImageView& src, int first_row, int last_row) noexcept;
     // Filters every row of `out` from the same row of `in`, (un)premultiplying on the way.
