@@ -116,11 +116,6 @@ void horizontal_avx2_gray_alpha(const std::uint8_t* src, std::uint8_t* dst, cons
 
 constexpr int kRowsPerBlock = kHorizontalRowBlock;
 
-// Sum of the four 32-bit lanes of each of four vectors, as one vector [s0, s1, s2, s3].
-inline __m128i sum_lanes4(__m128i a, __m128i b, __m128i c, __m128i d) {
-    return _mm_hadd_epi32(_mm_hadd_epi32(a, b), _mm_hadd_epi32(c, d));
-}
-
 inline __m128i fold(__m256i v) { return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); }
 
 // Rounds, shifts and clamps four int32 sums; returns them as bytes in the low 32 bits.
@@ -189,51 +184,30 @@ void horizontal4_rgb(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_
     }
 }
 
-// 1 channel: sixteen taps per multiply-add, then eight, then four; the four rows' sums are
-// reduced together with horizontal adds.
+// 1 channel: sixteen taps per multiply-add (the plan pads taps to a multiple of 16 for one
+// channel); the four rows' sums are reduced together with horizontal adds.
 void horizontal4_gray(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_t* dst, std::ptrdiff_t dst_stride,
                       const AxisPlan& plan) {
     const __m128i shift = _mm_cvtsi32_si128(plan.precision);
     const __m128i half = _mm_set1_epi32(1 << (plan.precision - 1));
     const int taps = plan.taps;
+    auto px = [](const std::uint8_t* q) {
+        return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+    };
     for (int x = 0; x < plan.out_size; ++x) {
         const std::int16_t* k = plan.coeffs_of(x);
-        const std::uint8_t* s0 = src + plan.start[x];
+        const std::uint8_t* p = src + plan.start[x];
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-        int t = 0;
-        for (; t + 16 <= taps; t += 16) {
+        for (int t = 0; t < taps; t += 16, p += 16) {
             const __m256i kk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + t));
-            const std::uint8_t* p = s0 + t;
-            auto px = [&](const std::uint8_t* q) { return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q))); };
             a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(px(p), kk));
             a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(px(p + stride), kk));
             a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(px(p + 2 * stride), kk));
             a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(px(p + 3 * stride), kk));
         }
-        __m128i b0 = fold(a0), b1 = fold(a1), b2 = fold(a2), b3 = fold(a3);
-        for (; t + 8 <= taps; t += 8) {
-            const __m128i kk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k + t));
-            const std::uint8_t* p = s0 + t;
-            auto px = [&](const std::uint8_t* q) { return _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q))); };
-            b0 = _mm_add_epi32(b0, _mm_madd_epi16(px(p), kk));
-            b1 = _mm_add_epi32(b1, _mm_madd_epi16(px(p + stride), kk));
-            b2 = _mm_add_epi32(b2, _mm_madd_epi16(px(p + 2 * stride), kk));
-            b3 = _mm_add_epi32(b3, _mm_madd_epi16(px(p + 3 * stride), kk));
-        }
-        if (t < taps) {  // taps is a multiple of 4: one group of four is left
-            const __m128i kk = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t));
-            const std::uint8_t* p = s0 + t;
-            auto px = [&](const std::uint8_t* q) {
-                std::int32_t four;
-                std::memcpy(&four, q, 4);
-                return _mm_cvtepu8_epi16(_mm_cvtsi32_si128(four));
-            };
-            b0 = _mm_add_epi32(b0, _mm_madd_epi16(px(p), kk));
-            b1 = _mm_add_epi32(b1, _mm_madd_epi16(px(p + stride), kk));
-            b2 = _mm_add_epi32(b2, _mm_madd_epi16(px(p + 2 * stride), kk));
-            b3 = _mm_add_epi32(b3, _mm_madd_epi16(px(p + 3 * stride), kk));
-        }
-        const std::uint32_t out = finish4(sum_lanes4(b0, b1, b2, b3), half, shift);
+        // hadd within lanes, then add the lanes: [row0, row1, row2, row3].
+        const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+        const std::uint32_t out = finish4(fold(h), half, shift);
         dst[x] = static_cast<std::uint8_t>(out);
         dst[dst_stride + x] = static_cast<std::uint8_t>(out >> 8);
         dst[2 * dst_stride + x] = static_cast<std::uint8_t>(out >> 16);
@@ -278,7 +252,8 @@ void horizontal_avx2(const std::uint8_t* src, std::ptrdiff_t src_stride, std::ui
                      int rows, const AxisPlan& plan) {
     const std::size_t src_bytes = static_cast<std::size_t>(plan.in_size) * C;
     int r = 0;
-    if (plan.full_windows) {
+    // The 1-channel block kernel needs taps in whole groups of 16 (the orchestrator plans them so).
+    if (plan.full_windows && (C != 1 || plan.taps % 16 == 0)) {
         for (; r + kRowsPerBlock <= rows; r += kRowsPerBlock) {
             const std::uint8_t* s = src + r * src_stride;
             std::uint8_t* d = dst + r * dst_stride;

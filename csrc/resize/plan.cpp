@@ -43,7 +43,7 @@ int choose_precision(const std::vector<double>& weights, int taps, int out_size)
 
 }  // namespace
 
-AxisPlan make_axis_plan(int in_size, int out_size, Filter filter) {
+AxisPlan make_axis_plan(int in_size, int out_size, Filter filter, int tap_multiple) {
     AxisPlan plan;
     plan.in_size = in_size;
     plan.out_size = out_size;
@@ -52,7 +52,7 @@ AxisPlan make_axis_plan(int in_size, int out_size, Filter filter) {
     const double filterscale = std::max(scale, 1.0);  // widen the kernel when shrinking: antialiasing
     const double support = filter_support(filter) * filterscale;
     const int widest = static_cast<int>(std::ceil(support)) * 2 + 1;
-    plan.taps = (std::min(widest, in_size) + 3) / 4 * 4;
+    plan.taps = (std::min(widest, in_size) + tap_multiple - 1) / tap_multiple * tap_multiple;
 
     std::vector<double> weights(static_cast<std::size_t>(out_size) * plan.taps, 0.0);
     plan.start.resize(out_size);

@@ -13,7 +13,7 @@ namespace fastbatch {
 struct AxisPlan {
     int in_size = 0;
     int out_size = 0;
-    int taps = 0;       // coefficient slots per output (the widest kernel, rounded up to a multiple of 4)
+    int taps = 0;       // coefficient slots per output (the widest kernel, rounded up to tap_multiple)
     int precision = 0;  // fixed-point fraction bits: value = sum(px * coeff) >> precision
     // True when start[i] + taps <= in_size for every output: a pass may read all `taps` entries
     // (the ones past count[i] have weight 0). False only when the source is narrower than taps.
@@ -35,6 +35,7 @@ struct AxisPlan {
 // Weights are rounded to int16 at the highest precision (<= 22 bits, Pillow's) that keeps every
 // weight in int16 and every sum of 255 * |weight| in int32, and each output's weights are corrected
 // to sum exactly to 1 << precision so a solid colour stays that colour.
-AxisPlan make_axis_plan(int in_size, int out_size, Filter filter);
+// tap_multiple (a power of two) rounds `taps` up so a vector pass can step through whole groups.
+AxisPlan make_axis_plan(int in_size, int out_size, Filter filter, int tap_multiple = 4);
 
 }  // namespace fastbatch
