@@ -168,12 +168,17 @@ void horizontal4_rgb(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_
         if (t < taps) {  // last group of a 3-channel row end: copy its 12 bytes out first
             const __m256i kk = _mm256_permutevar8x32_epi32(
                 _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t))), spread);
-            alignas(16) std::uint8_t copy[16] = {};
-            __m256i* accs[4] = {&a0, &a1, &a2, &a3};
-            for (int r = 0; r < 4; ++r) {
-                std::memcpy(copy, s0 + r * stride + t * C, 12);
-                *accs[r] = _mm256_add_epi32(*accs[r], _mm256_madd_epi16(widen(copy), kk));
-            }
+            // Written out per row: taking the accumulators' addresses would keep them in memory.
+            auto tail = [&](const std::uint8_t* p) {
+                alignas(16) std::uint8_t copy[16] = {};
+                std::memcpy(copy, p, 12);
+                return _mm256_madd_epi16(widen(copy), kk);
+            };
+            const std::uint8_t* p = s0 + t * C;
+            a0 = _mm256_add_epi32(a0, tail(p));
+            a1 = _mm256_add_epi32(a1, tail(p + stride));
+            a2 = _mm256_add_epi32(a2, tail(p + 2 * stride));
+            a3 = _mm256_add_epi32(a3, tail(p + 3 * stride));
         }
         const std::uint32_t o0 = finish4(fold(a0), half, shift), o1 = finish4(fold(a1), half, shift);
         const std::uint32_t o2 = finish4(fold(a2), half, shift), o3 = finish4(fold(a3), half, shift);
@@ -238,12 +243,14 @@ void horizontal4_gray_alpha(const std::uint8_t* src, std::ptrdiff_t stride, std:
             a3 = _mm_add_epi32(a3, _mm_madd_epi16(px(p + 3 * stride), kk));
         }
         // [g01, a01, g23, a23] -> [g, a] per row: add the high pair onto the low pair.
-        __m128i* accs[4] = {&a0, &a1, &a2, &a3};
-        for (int r = 0; r < 4; ++r) {
-            const __m128i v = _mm_add_epi32(*accs[r], _mm_unpackhi_epi64(*accs[r], *accs[r]));
-            const std::uint32_t out = finish4(v, half, shift);
-            std::memcpy(dst + r * dst_stride + x * 2, &out, 2);
-        }
+        auto store = [&](__m128i acc, std::uint8_t* out_row) {
+            const std::uint32_t out = finish4(_mm_add_epi32(acc, _mm_unpackhi_epi64(acc, acc)), half, shift);
+            std::memcpy(out_row + x * 2, &out, 2);
+        };
+        store(a0, dst);
+        store(a1, dst + dst_stride);
+        store(a2, dst + 2 * dst_stride);
+        store(a3, dst + 3 * dst_stride);
     }
 }
 
