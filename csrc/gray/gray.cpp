@@ -16,7 +16,7 @@ void grayscale(const ImageView& src, const MutableImageView& dst, LumaWeights we
     const Kernels& k = active_kernels();
     auto row_kernel = (weights == LumaWeights::Bt601 ? k.gray_bt601 : k.gray_bt709)[src.channels - 3];
     const int n = resolve_threads(threads, src.row_bytes() * src.height, src.height);
-#pragma omp parallel for num_threads(n) if (n > 1) schedule(static)
+#pragma omp parallel for num_threads(n) if (n > 1) schedule(dynamic, 4)
     for (int y = 0; y < src.height; ++y) row_kernel(src.row(y), dst.row(y), src.width);
 }
 

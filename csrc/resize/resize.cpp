@@ -116,7 +116,7 @@ bool ResizeJob::prefer_vertical_first() const {
 void ResizeJob::run_nearest(const ImageView& src, const MutableImageView& dst) noexcept {
     const int c = channels_;
     const int n = threads_vertical_;
-#pragma omp parallel for num_threads(n) if (n > 1) schedule(static)
+#pragma omp parallel for num_threads(n) if (n > 1) schedule(dynamic, 4)
     for (int y = 0; y < dst_height_; ++y) {
         const std::uint8_t* in = src.row(nearest_y_[y]);
         std::uint8_t* out = dst.row(y);
@@ -128,7 +128,7 @@ void ResizeJob::premultiply_rows(const ImageView& src, int first_row, int last_r
     const Kernels& k = active_kernels();
     const std::size_t row_bytes = src.row_bytes();
     const int n = threads_vertical_;
-#pragma omp parallel for num_threads(n) if (n > 1) schedule(static)
+#pragma omp parallel for num_threads(n) if (n > 1) schedule(dynamic, 4)
     for (int y = first_row; y < last_row; ++y) {
         k.premultiply(src.row(y), premultiplied_.data() + (y - first_row) * row_bytes, src_width_, channels_);
     }
@@ -147,7 +147,7 @@ void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out
             premultiply ? premultiplied_.data() + static_cast<std::size_t>(omp_get_thread_num()) * kHorizontalRowBlock *
                                                       in_row_bytes
                         : nullptr;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 4)
         for (int b = 0; b < blocks; ++b) {
             const int y0 = b * kHorizontalRowBlock;
             const int rows = std::min(kHorizontalRowBlock, out.height - y0);
@@ -172,7 +172,7 @@ void ResizeJob::vertical_pass(const ImageView& in, int first_row, const MutableI
     const Kernels& k = active_kernels();
     const std::size_t row_bytes = out.row_bytes();
     const int n = threads_vertical_;
-#pragma omp parallel for num_threads(n) if (n > 1) schedule(static)
+#pragma omp parallel for num_threads(n) if (n > 1) schedule(dynamic, 4)
     for (int y = 0; y < out.height; ++y) {
         k.vertical(in.row(vertical_.start[y] - first_row), in.stride, vertical_.count[y], vertical_.coeffs_of(y),
                    vertical_.precision, out.row(y), row_bytes);

@@ -189,17 +189,118 @@ def _grey(pixels: np.ndarray, icc: Optional[bytes], settings: Settings, threads:
     return ops.grayscale(pixels, weights=settings.luma, threads=threads), icc
 
 
+def _upright_size(stored_size: Tuple[int, int], orientation: int) -> Tuple[int, int]:
+    width, height = stored_size
+    return (height, width) if orientation in imageio.TRANSPOSING_ORIENTATIONS else (width, height)
+
+
+def _source_region(src_size: Tuple[int, int], settings: Settings) -> Tuple[Tuple[int, int], Tuple[int, int, int, int]]:
+    """(output size, the upright source rectangle it is made from) for a source of ``src_size``."""
+    out_size = ops.fit_size(src_size, settings.box, fit=settings.fit, upscale=settings.upscale)
+    if settings.fit == "cover" and None not in settings.box:
+        return out_size, ops.cover_crop(src_size, out_size)
+    return out_size, (0, 0, src_size[0], src_size[1])
+
+
+# Shrink-on-load leaves at least this much of the reduction to the resize filter, so the decoder's
+# block averaging only ever pre-filters (libvips' rule for JPEG: 1/8 when the shrink is >= 16, 1/4
+# when >= 8, 1/2 when >= 4). Nearest is excluded: it must pick source pixels, not averages.
+_FILTER_SHARE_OF_SHRINK = 2
+# How far (in output pixels, at the far edge) the reduced image's sampling grid may drift from the
+# full image's; see _reduced_axis.
+_GRID_TOLERANCE = 0.01
+
+
+def _max_reduction(settings: Settings) -> Callable[[imageio.ImageHeader], int]:
+    """The largest shrink-on-load factor for a file, given its header (see imageio.decode)."""
+
+    def allowed(header: imageio.ImageHeader) -> int:
+        if settings.exact or settings.filter == "nearest":
+            return 1
+        out_size, region = _source_region(header.size, settings)
+        left, top, right, bottom = region
+        shrink = min((right - left) / out_size[0], (bottom - top) / out_size[1])
+        limit = max(1, int(shrink // _FILTER_SHARE_OF_SHRINK))
+        # Reduced pixels are blocks of the stored image from its top-left corner; a crop must start
+        # on a block edge there, or its sampling grid would be shifted.
+        left, top, _, _ = imageio.unorient_box(region, header.size, header.orientation)
+        return next(s for s in imageio.DCT_SCALES if s <= limit and left % s == 0 and top % s == 0)
+
+    return allowed
+
+
+def _reduced_axis(start: int, length: int, scale: int, out: int) -> Tuple[int, int, int]:
+    """(first, count, resized) for one axis of a shrunk-on-load image.
+
+    The full image's region [start, start + length) is [start / scale, (start + length) / scale) in
+    reduced pixels: its start is whole (see _max_reduction) but its length rarely is, and resizing
+    ceil(length / scale) pixels to ``out`` would stretch the image by up to a reduced pixel. Instead
+    ``count`` reduced pixels are resized to ``resized`` >= out with count / resized as close to
+    (length / scale) / out as needed, and the first ``out`` results kept: the same sampling grid as
+    resizing the full region to ``out``.
+    """
+    first = start // scale
+    wanted = length / scale / out  # reduced pixels per output pixel
+    best = (float("inf"), out, max(1, round(length / scale)))
+    for resized in range(out, 2 * out + 2):
+        count = max(1, round(resized * wanted))
+        drift = abs(count / resized - wanted) / wanted * out  # output pixels, at the far edge
+        if drift < best[0]:
+            best = (drift, resized, count)
+        if drift <= _GRID_TOLERANCE:
+            break
+    _, resized, count = best
+    return first, count, resized
+
+
+def _take(pixels: np.ndarray, first_y: int, count_y: int, first_x: int, count_x: int) -> np.ndarray:
+    """pixels[first_y:+count_y, first_x:+count_x], the edge repeated where it runs past the image."""
+    region = pixels[first_y : first_y + count_y, first_x : first_x + count_x]
+    short_y, short_x = count_y - region.shape[0], count_x - region.shape[1]
+    if short_y <= 0 and short_x <= 0:
+        return region
+    padding = [(0, max(0, short_y)), (0, max(0, short_x))] + [(0, 0)] * (pixels.ndim - 2)
+    return np.pad(region, padding, mode="edge")
+
+
+def _render_reduced(
+    decoded: imageio.DecodedImage, src_size: Tuple[int, int], settings: Settings, threads: Optional[int]
+) -> Tuple[np.ndarray, Optional[bytes]]:
+    """_render for pixels the decoder shrank by decoded.scale: same output size and sampling grid.
+
+    Planned in stored orientation, where the decoder's blocks start at the top-left corner; only the
+    small result is turned upright.
+    """
+    scale, orientation = decoded.scale, decoded.orientation
+    out_size, region = _source_region(src_size, settings)
+    left, top, right, bottom = imageio.unorient_box(region, src_size, orientation)
+    out_w, out_h = out_size[::-1] if orientation in imageio.TRANSPOSING_ORIENTATIONS else out_size
+    first_x, count_x, resized_w = _reduced_axis(left, right - left, scale, out_w)
+    first_y, count_y, resized_h = _reduced_axis(top, bottom - top, scale, out_h)
+    stored = _take(decoded.pixels, first_y, count_y, first_x, count_x)
+    icc = decoded.icc_profile
+    colour = stored.ndim == 3 and stored.shape[2] >= 3
+    if settings.grayscale and colour and not imageio.needs_srgb_conversion(stored, icc):
+        stored = ops.grayscale(stored, weights=settings.luma, threads=threads)
+        colour = False
+    pixels = ops.resize(stored, (resized_w, resized_h), filter=settings.filter, threads=threads)[:out_h, :out_w]
+    if settings.grayscale and colour:
+        pixels, icc = _grey(np.ascontiguousarray(pixels), icc, settings, threads)
+    return np.ascontiguousarray(imageio.orient(pixels, orientation)), icc
+
+
 def _render(
     decoded: imageio.DecodedImage, settings: Settings, threads: Optional[int]
 ) -> Tuple[np.ndarray, Optional[bytes]]:
     """The output pixels (upright) and the ICC profile that describes them."""
     orientation = decoded.orientation
     upright = imageio.orient(decoded.pixels, orientation)  # a view: the geometry is planned upright
-    height, width = upright.shape[:2]
-    out_size = ops.fit_size((width, height), settings.box, fit=settings.fit, upscale=settings.upscale)
-    if settings.fit == "cover" and None not in settings.box:
-        left, top, right, bottom = ops.cover_crop((width, height), out_size)
-        upright = upright[top:bottom, left:right]
+    src_size = _upright_size(decoded.stored_size, orientation) if decoded.stored_size[0] else upright.shape[1::-1]
+    if decoded.scale > 1:
+        return _render_reduced(decoded, src_size, settings, threads)
+    out_size, region = _source_region(src_size, settings)
+    left, top, right, bottom = region
+    upright = upright[top:bottom, left:right]
     icc = decoded.icc_profile
 
     if settings.exact:
@@ -225,8 +326,25 @@ def _render(
     return np.ascontiguousarray(imageio.orient(pixels, orientation)), icc
 
 
-def _render_file(src: Path, dst: Path, settings: Settings, out_format: str, threads: Optional[int]) -> Tuple[int, int]:
-    decoded = imageio.decode(src, max_pixels=settings.max_pixels)
+# Below this many decoded pixels the core runs on the calling thread unless threads were forced: a
+# single-threaded pass then takes a few milliseconds, and waking OpenMP threads costs more than it
+# saves, above all on a busy machine (14 shrunk-on-load JPEG thumbnails: 0.035 s of core time on one
+# thread, 0.40 s on two, with another process keeping both cores busy).
+_PARALLEL_MIN_PIXELS = 4_000_000
+
+
+def _render_file(
+    src: Path, dst: Path, settings: Settings, out_format: str, threads: Optional[int], *, threads_forced: bool = False
+) -> Tuple[int, int]:
+    decoded = imageio.decode(
+        src,
+        max_pixels=settings.max_pixels,
+        max_reduction=_max_reduction(settings),
+        # The codec's own luma is bt601 grey; bt709 and --exact compute grey themselves.
+        grey=settings.grayscale and settings.luma == "bt601" and not settings.exact,
+    )
+    if not threads_forced and decoded.pixels.shape[0] * decoded.pixels.shape[1] < _PARALLEL_MIN_PIXELS:
+        threads = 1
     pixels, icc = _render(decoded, settings, threads)
     exif = None if settings.strip else decoded.exif
     del decoded  # the full-size pixels need not stay alive while encoding
@@ -284,7 +402,7 @@ def process_image(
         raise BatchConfigError(f"cannot tell the output format from {dst.name!r}; pass format=")
     if _same_file(src, dst):
         raise BatchConfigError(f"refusing to overwrite the input {src}")
-    return _render_file(src, dst, settings, out_format, threads)
+    return _render_file(src, dst, settings, out_format, threads, threads_forced=threads is not None)
 
 
 # --------------------------------------------------------------------------------------------- report
@@ -474,6 +592,7 @@ class _Job:
     out_format: str
     settings: Settings
     threads: Optional[int]
+    threads_forced: bool = False  # the caller's --threads, kept even for small work
 
 
 def _plan_output(item: _Input, header: imageio.ImageHeader, settings: Settings, template: str, output_dir: Path):
@@ -533,7 +652,7 @@ def _cpu_count() -> int:
 def _run_job(job: _Job) -> FileOutcome:
     """Process one file; every failure becomes an outcome with a one-line reason, never an exception."""
     try:
-        _render_file(job.src, job.dst, job.settings, job.out_format, job.threads)
+        _render_file(job.src, job.dst, job.settings, job.out_format, job.threads, threads_forced=job.threads_forced)
     except imageio.ImageReadError as error:
         return FileOutcome(job.src, "failed", reason=str(error))
     except imageio.ImageWriteError as error:
@@ -742,7 +861,7 @@ def _run_batch(
         if skip_existing and os.path.lexists(dst):
             early.append(FileOutcome(item.src, "skipped", dst, reason="output exists"))
             continue
-        jobs.append((pixels_of[item.src], _Job(item.src, dst, out_format, settings, threads)))
+        jobs.append((pixels_of[item.src], _Job(item.src, dst, out_format, settings, threads, threads is not None)))
     for outcome in early:
         record(outcome)
 
@@ -801,4 +920,12 @@ def _schedule(
     except BaseException:
         for future in in_flight:
             future.cancel()
+        # Files already running still finish (their writes are atomic); record them, so that the
+        # progress callback (the command's Ctrl-C summary) counts every output that was written.
+        for future in in_flight:
+            if not future.cancelled():
+                try:
+                    record(future.result())
+                except Exception:
+                    pass
         raise

@@ -11,6 +11,7 @@ import argparse
 import os
 import re
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
@@ -177,7 +178,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     show_bar = not args.quiet and sys.stderr.isatty()
     bar = TqdmProgress(file=sys.stderr, disable=not show_bar)
 
+    # Outcomes seen so far, so an interrupted run can still say what it did (no report comes back).
+    counts = {"succeeded": 0, "failed": 0, "skipped": 0}
+    seen_total = [0]
+    started = time.perf_counter()
+
     def on_file(outcome: FileOutcome, done: int, total: int) -> None:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        seen_total[0] = total
         bar(outcome, done, total)
         if outcome.status == "failed":
             bar.write(outcome.line())
@@ -212,7 +220,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BatchConfigError as error:
         return usage_error(str(error))
     except KeyboardInterrupt:
-        print("fastbatch: interrupted; finished outputs are complete, no partial files were left", file=sys.stderr)
+        # process_batch has cancelled the queued files and waited for the running ones (their writes
+        # are atomic), so what is counted here is all that was written.
+        bar.close()
+        print(
+            f"fastbatch: interrupted: {counts['succeeded']} written, {counts['failed']} failed, "
+            f"{counts['skipped']} skipped of {seen_total[0]} in {time.perf_counter() - started:.2f} s -> {args.output}; "
+            "finished outputs are complete, no partial files were left",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     finally:
         bar.close()

@@ -20,7 +20,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Tuple, Union
+from typing import Callable, Iterator, Optional, Tuple, Union
 from contextlib import contextmanager
 
 import numpy as np
@@ -36,11 +36,13 @@ __all__ = [
     "default_max_pixels",
     "read_header",
     "decode",
+    "DCT_SCALES",
     "needs_srgb_conversion",
     "convert_to_srgb",
     "encode",
     "orient",
     "unorient",
+    "unorient_box",
     "output_format_for_suffix",
     "writable_formats",
     "suffix_for_format",
@@ -123,6 +125,14 @@ class DecodedImage:
     icc_profile: Optional[bytes]  # describes `pixels`; None means sRGB is assumed
     exif: Optional[Image.Exif]
     format: Optional[str]
+    # The file's own (width, height) as stored. When the decoder shrank on load, ``pixels`` is smaller:
+    # ceil(stored / scale) per side, each pixel the average of a scale x scale block of the original.
+    stored_size: Tuple[int, int] = (0, 0)
+    scale: int = 1
+
+
+# The reductions a JPEG decoder can apply for free while decoding (libjpeg's scaled inverse DCT).
+DCT_SCALES = (8, 4, 2, 1)
 
 
 def _describe(error: BaseException) -> str:
@@ -188,17 +198,30 @@ def _check_pixels(image: Image.Image, max_pixels: Optional[int]) -> None:
         raise TooManyPixelsError(f"too many pixels: {width}x{height} = {width * height} > limit {max_pixels}")
 
 
+def _header_of(image: Image.Image) -> ImageHeader:
+    return ImageHeader(
+        format=image.format,
+        mode=image.mode,
+        stored_size=image.size,
+        orientation=_orientation_of(image),
+        frames=_frame_count(image),
+    )
+
+
+def _frame_count(image: Image.Image) -> int:
+    # n_frames walks every frame's header: a broken later frame (fuzzing found a TIFF whose second
+    # IFD has no dimensions: TypeError) must not fail the first, the only one used.
+    try:
+        return int(getattr(image, "n_frames", 1))
+    except Exception:
+        return 1
+
+
 def read_header(path: PathLike, *, max_pixels: Optional[int]) -> ImageHeader:
     """Open ``path``, read its header, check the pixel limit (None = no limit of ours), close."""
     with _open_image(path) as image:
         _check_pixels(image, max_pixels)
-        return ImageHeader(
-            format=image.format,
-            mode=image.mode,
-            stored_size=image.size,
-            orientation=_orientation_of(image),
-            frames=getattr(image, "n_frames", 1),
-        )
+        return _header_of(image)
 
 
 def _profile(icc_profile: bytes) -> Optional[ImageCms.ImageCmsProfile]:
@@ -259,16 +282,57 @@ def _to_array(image: Image.Image, icc_profile: Optional[bytes]) -> Tuple[np.ndar
     raise ImageReadError(f"unsupported mode {mode}")
 
 
-def decode(path: PathLike, *, max_pixels: Optional[int]) -> DecodedImage:
-    """Decode the first frame of ``path`` in full after checking the pixel limit from its header.
+def _is_non_srgb_rgb(icc_profile: Optional[bytes]) -> bool:
+    """True when the profile describes RGB other than sRGB (its pixels need converting before grey)."""
+    if not icc_profile:
+        return False
+    profile = _profile(icc_profile)
+    return profile is not None and profile.profile.xcolor_space.strip() == "RGB" and not _is_srgb(profile)
+
+
+def _draft(image: Image.Image, header: ImageHeader, max_reduction: int, grey: bool) -> int:
+    """Let a JPEG decoder shrink by a DCT scale <= max_reduction and/or emit luma only; the scale used.
+
+    Only JPEG can do either for free. Luma is taken only when it is what grey would compute anyway:
+    a YCbCr (Pillow mode RGB) file whose profile, if any, is sRGB; the Y plane then is Rec.601 luma
+    of the stored RGB, which is Pillow's convert("L") up to rounding.
+    """
+    if image.format != "JPEG" or header.frames != 1:
+        return 1
+    scale = next(s for s in DCT_SCALES if s <= max(1, max_reduction))
+    want_luma = grey and image.mode == "RGB" and not _is_non_srgb_rgb(image.info.get("icc_profile"))
+    if scale == 1 and not want_luma:
+        return 1
+    width, height = image.size
+    # draft() picks the largest DCT scale s with min(width // w, height // h) >= s, so asking for
+    # (width // scale, height // scale) yields exactly ``scale``: (width // scale) * scale <= width.
+    request = (max(1, width // scale), max(1, height // scale)) if scale > 1 else None
+    image.draft("L" if want_luma else None, request)
+    used = image.decoderconfig[0] if getattr(image, "decoderconfig", None) else 1
+    return int(used) if used in DCT_SCALES else 1
+
+
+def decode(
+    path: PathLike,
+    *,
+    max_pixels: Optional[int],
+    max_reduction: Union[int, Callable[[ImageHeader], int]] = 1,
+    grey: bool = False,
+) -> DecodedImage:
+    """Decode the first frame of ``path`` after checking the pixel limit from its header.
 
     max_pixels: None = no limit of ours (Pillow's own Image.MAX_IMAGE_PIXELS check still runs on open).
+    max_reduction: the largest integer factor by which the caller allows the decoder to shrink the
+    stored image (or a function of the header giving it); JPEG then decodes at 1/2, 1/4 or 1/8 scale,
+    no more than allowed. grey=True says only bt601 grey is wanted, so a JPEG may decode its luma
+    plane alone. Both are hints: ``result.scale`` and the mode of ``result.pixels`` say what was done.
     The pixels stay in the stored orientation; ``orient(pixels, result.orientation)`` displays them.
     """
     with _open_image(path) as image:
         _check_pixels(image, max_pixels)
-        orientation = _orientation_of(image)
-        # The hook for shrink-on-load goes here (Image.draft for JPEG) once its fidelity is measured.
+        header = _header_of(image)
+        allowed = max_reduction(header) if callable(max_reduction) else max_reduction
+        scale = _draft(image, header, int(allowed), grey) if allowed > 1 or grey else 1
         try:
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -278,6 +342,8 @@ def decode(path: PathLike, *, max_pixels: Optional[int]) -> DecodedImage:
         except Exception as error:  # Pillow's decoders raise OSError, SyntaxError, ValueError, zlib/struct errors
             raise ImageReadError(f"truncated or corrupt: {_describe(error)}") from None
         icc_profile = image.info.get("icc_profile") or None
+        if image.mode == "L" and header.mode != "L":
+            icc_profile = None  # luma decoded from colour: an RGB profile no longer describes the pixels
         try:
             exif = image.getexif()
         except Exception:  # a broken EXIF block is dropped, the pixels are still good
@@ -285,19 +351,20 @@ def decode(path: PathLike, *, max_pixels: Optional[int]) -> DecodedImage:
         pixels, icc_profile = _to_array(image, icc_profile)
         return DecodedImage(
             pixels=pixels,
-            orientation=orientation,
+            orientation=header.orientation,
             icc_profile=icc_profile,
             exif=exif if exif is not None and len(exif) else None,
             format=image.format,
+            stored_size=header.stored_size,
+            scale=scale,
         )
 
 
 def needs_srgb_conversion(pixels: np.ndarray, icc_profile: Optional[bytes]) -> bool:
     """True when RGB(A) pixels carry an RGB profile other than sRGB (so grey needs a conversion first)."""
-    if not icc_profile or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
+    if pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
         return False
-    profile = _profile(icc_profile)
-    return profile is not None and profile.profile.xcolor_space.strip() == "RGB" and not _is_srgb(profile)
+    return _is_non_srgb_rgb(icc_profile)
 
 
 def convert_to_srgb(pixels: np.ndarray, icc_profile: Optional[bytes]) -> Tuple[np.ndarray, Optional[bytes]]:
@@ -345,6 +412,26 @@ def orient(array: np.ndarray, orientation: int) -> np.ndarray:
 def unorient(array: np.ndarray, orientation: int) -> np.ndarray:
     """The inverse of ``orient``: displayed pixels back in stored orientation (a view)."""
     return orient(array, _INVERSE_ORIENTATION.get(orientation, orientation))
+
+
+# (transposed, rows flipped, columns flipped) of each view ``orient`` builds: transpose first, then flips.
+_ORIENTATION_STEPS = {
+    1: (False, False, False), 2: (False, False, True), 3: (False, True, True), 4: (False, True, False),
+    5: (True, False, False), 6: (True, False, True), 7: (True, True, True), 8: (True, True, False),
+}
+
+
+def unorient_box(box: Tuple[int, int, int, int], size: Tuple[int, int], orientation: int) -> Tuple[int, int, int, int]:
+    """A (left, top, right, bottom) box of the displayed image of ``size`` as the same pixels' box in
+    the stored image: ``orient(stored, o)[t:b, l:r]`` is ``orient(stored[T:B, L:R], o)``."""
+    left, top, right, bottom = box
+    width, height = size
+    transposed, rows_flipped, columns_flipped = _ORIENTATION_STEPS.get(orientation, (False, False, False))
+    if columns_flipped:
+        left, right = width - right, width - left
+    if rows_flipped:
+        top, bottom = height - bottom, height - top
+    return (top, left, bottom, right) if transposed else (left, top, right, bottom)
 
 
 # -------------------------------------------------------------------------------------------- writing
@@ -446,6 +533,41 @@ def _save_parameters(
     return params
 
 
+def _open_unnamed(folder: Path) -> Optional[int]:
+    """An O_TMPFILE descriptor in ``folder``, or None where the OS or file system has none."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        return os.open(folder, flag | os.O_WRONLY, 0o666)
+    except OSError:
+        return None  # EOPNOTSUPP / EISDIR / EINVAL: no O_TMPFILE here; real errors recur with mkstemp
+
+
+def _link_into_place(fd: int, dst: Path) -> Optional[str]:
+    """Give the complete unnamed file ``fd`` a name: ``dst`` itself when it is free (atomic, nothing
+    visible before), else a hidden temporary name (returned) for the caller to rename over ``dst``."""
+    # A dir_fd makes Python call linkat(AT_SYMLINK_FOLLOW); plain link() would link the /proc
+    # symlink itself (EXDEV) instead of the file it points to.
+    proc_fds = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            os.link(str(fd), dst, src_dir_fd=proc_fds, follow_symlinks=True)
+            return None
+        except FileExistsError:
+            pass
+        for _ in range(100):
+            temp_name = os.path.join(dst.parent, f".{dst.name}.{os.urandom(6).hex()}.fastbatch-tmp")
+            try:
+                os.link(str(fd), temp_name, src_dir_fd=proc_fds, follow_symlinks=True)
+                return temp_name
+            except FileExistsError:
+                continue
+        raise FileExistsError(f"no free temporary name for {dst}")
+    finally:
+        os.close(proc_fds)
+
+
 def encode(
     pixels: np.ndarray,
     dst: PathLike,
@@ -471,8 +593,16 @@ def encode(
         dst.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ImageWriteError(f"cannot create folder {dst.parent}: {error.strerror or _describe(error)}") from None
+    # Linux: an unnamed file (O_TMPFILE) that gets a name only once complete, so even a SIGKILL
+    # mid-write leaves nothing behind (a named temporary file would stay). Elsewhere, or on a file
+    # system without O_TMPFILE, a hidden named temporary file renamed into place.
+    anonymous = _open_unnamed(dst.parent)
+    temp_name: Optional[str] = None
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".fastbatch-tmp", dir=dst.parent)
+        if anonymous is not None:
+            fd = anonymous
+        else:
+            fd, temp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".fastbatch-tmp", dir=dst.parent)
     except OSError as error:
         raise ImageWriteError(f"cannot write in {dst.parent}: {error.strerror or _describe(error)}") from None
     try:
@@ -481,10 +611,14 @@ def encode(
             handle.flush()
             os.fsync(handle.fileno())
             os.fchmod(handle.fileno(), 0o666 & ~_UMASK)
-        os.replace(temp_name, dst)
+            if anonymous is not None:
+                temp_name = _link_into_place(handle.fileno(), dst)
+        if temp_name is not None:
+            os.replace(temp_name, dst)
     except BaseException as error:
         try:
-            os.unlink(temp_name)
+            if temp_name is not None:
+                os.unlink(temp_name)
         except OSError:
             pass
         if isinstance(error, OSError):
