@@ -70,6 +70,11 @@ def test_bad_sizes(size: object, error: type, message: str) -> None:
 def test_output_too_large_is_refused_before_allocating() -> None:
     with pytest.raises(ValueError, match=re.escape("target of 16777216x16777216x3 bytes is too large")):
         fastbatch.resize(RGB, (1 << 24, 1 << 24))
+    # 16 GiB from a 1x1 source: refused at the 4 GiB output limit, not handed to the allocator.
+    with pytest.raises(
+        ValueError, match=re.escape("target of 16777216x1024x1 bytes is too large (limit 4294967296 bytes)")
+    ):
+        fastbatch.resize(np.zeros((1, 1), np.uint8), (1 << 24, 1024))
 
 
 def test_unknown_filter() -> None:

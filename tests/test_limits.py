@@ -95,7 +95,11 @@ for size in [(2**24 + 1, 1), (1, 2**31 - 1), (2**24, 2**24), (2**24, 2**13), (2*
     else:
         raise SystemExit("accepted %r" % (size,))
 try:
-    fastbatch.resize(src, (2**24, 2**10))  # allowed (64 GB limit) but cannot be allocated here
+    fastbatch.resize(src, (2**24, 2**10))  # 64 GiB: above the 4 GiB output limit
+except ValueError as error:
+    print("refused", error)
+try:
+    fastbatch.resize(src, (2**15, 2**14))  # 2 GiB: allowed, but cannot be allocated here
 except MemoryError:
     print("memory error")
 """
@@ -104,7 +108,7 @@ except MemoryError:
 def test_oversized_targets_are_refused_before_allocating() -> None:
     result = subprocess.run([sys.executable, "-c", REFUSE_DRIVER], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("refused") == 5
+    assert result.stdout.count("refused") == 6
     assert "too large" in result.stdout
     assert "memory error" in result.stdout
 

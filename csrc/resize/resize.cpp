@@ -15,7 +15,7 @@
 
 namespace fastbatch {
 
-void check_image_size(int width, int height, int channels, const char* what) {
+void check_image_size(int width, int height, int channels, const char* what, std::uint64_t max_bytes) {
     if (width < 1 || height < 1 || width > kMaxSide || height > kMaxSide) {
         throw std::invalid_argument(std::string(what) + " size " + std::to_string(width) + "x" +
                                     std::to_string(height) + " is out of range: each side must be 1.." +
@@ -26,10 +26,10 @@ void check_image_size(int width, int height, int channels, const char* what) {
                                     " channels; expected 1, 2, 3 or 4");
     }
     const std::uint64_t bytes = static_cast<std::uint64_t>(width) * static_cast<std::uint64_t>(height) * channels;
-    if (bytes > kMaxImageBytes) {
+    if (bytes > max_bytes) {
         throw std::invalid_argument(std::string(what) + " of " + std::to_string(width) + "x" + std::to_string(height) +
                                     "x" + std::to_string(channels) + " bytes is too large (limit " +
-                                    std::to_string(kMaxImageBytes) + " bytes)");
+                                    std::to_string(max_bytes) + " bytes)");
     }
 }
 
@@ -41,8 +41,8 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
       dst_width_(dst_width),
       dst_height_(dst_height),
       filter_(filter) {
-    check_image_size(src_width, src_height, channels, "source image");
-    check_image_size(dst_width, dst_height, channels, "target");
+    check_image_size(src_width, src_height, channels, "source image", kMaxImageBytes);
+    check_image_size(dst_width, dst_height, channels, "target", kMaxOutputBytes);
     const std::size_t dst_row_bytes = static_cast<std::size_t>(dst_width) * channels;
 
     if (filter == Filter::Nearest) {

@@ -15,8 +15,11 @@ namespace fastbatch {
 
 // Largest accepted side, input or output. Larger is surely a mistake and risks overflow.
 inline constexpr int kMaxSide = 1 << 24;
-// Largest accepted image, in bytes (input or output).
+// Largest accepted source, in bytes: a sanity bound on what the caller claims to hold.
 inline constexpr std::uint64_t kMaxImageBytes = std::uint64_t{1} << 36;
+// Largest result we allocate (4 GiB): a bigger target is almost surely a typo, and letting the
+// allocation through risks the out-of-memory killer rather than a clear error.
+inline constexpr std::uint64_t kMaxOutputBytes = std::uint64_t{1} << 32;
 
 class ResizeJob {
 public:
@@ -50,7 +53,7 @@ private:
     std::vector<std::int32_t> nearest_y_;     // nearest: source row of each output row
 };
 
-// Throws std::invalid_argument when a side is out of range or the image too large.
-void check_image_size(int width, int height, int channels, const char* what);
+// Throws std::invalid_argument when a side is out of range or the image above `max_bytes`.
+void check_image_size(int width, int height, int channels, const char* what, std::uint64_t max_bytes);
 
 }  // namespace fastbatch
