@@ -578,8 +578,9 @@ def encode(
 ) -> None:
     """Write uint8 (H, W) / (H, W, 2|3|4) pixels to ``dst`` atomically.
 
-    The bytes go to a hidden temporary file next to ``dst``, are flushed to disk and then renamed over
-    ``dst``; on any error the temporary file is removed and ImageWriteError raised.
+    The bytes go to an unnamed file in ``dst``'s folder (or, without O_TMPFILE, a hidden temporary
+    file), are flushed to disk and only then get ``dst``'s name; on any error nothing is left behind
+    and ImageWriteError is raised.
     """
     dst = Path(dst)
     if pixels.ndim == 3 and pixels.shape[2] in (2, 4) and options.format not in FORMATS_WITH_ALPHA:
