@@ -16,6 +16,9 @@ inline std::uint8_t clip_fixed(std::int32_t acc, int precision) {
     return static_cast<std::uint8_t>(std::clamp(acc >> precision, 0, 255));
 }
 
+// ---- Single-row horizontal kernels with guarded loads and scalar tails: for the rows left over
+// after blocks of four, and for sources narrower than the kernel (plan.full_windows false).
+
 // Horizontal pass, 3 or 4 channels: four taps per step. The four pixels' bytes are shuffled into
 // pairs (c of tap t, c of tap t+1), widened to 16 bits and multiplied by (k_t, k_t+1) pairs:
 // lane 0 sums taps t, t+1 and lane 1 taps t+2, t+3, per channel.
