@@ -95,9 +95,11 @@ def _comparable(report: fastbatch.BatchReport, out: str) -> dict:
 
 def _run(out: str, **options):
     seen = []
-    report = fastbatch.process_batch(
-        "in", out, size=SIZE, grayscale=True, progress=lambda outcome, done, total: seen.append((done, total)), **options
-    )
+
+    def progress(outcome, done, total):
+        seen.append((done, total))
+
+    report = fastbatch.process_batch("in", out, size=SIZE, grayscale=True, progress=progress, **options)
     return report, seen
 
 
@@ -162,7 +164,23 @@ def test_cli_dask_unreachable_scheduler_is_a_usage_error(tmp_path, capsys):
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
         status = cli.main([str(tmp_path / "a.png"), str(tmp_path / "out"), "--size", "4", "--dask", f"tcp://127.0.0.1:{port}"])
     assert status == cli.EXIT_USAGE
-    assert f"fastbatch: error: cannot connect to the Dask scheduler at tcp://127.0.0.1:{port}" in capsys.readouterr().err
+    expected = f"fastbatch: error: cannot connect to the Dask scheduler at tcp://127.0.0.1:{port}"
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("address, reason", [
+    ("nowhere://host:8786", "unknown address scheme 'nowhere'"),
+    ("tcp://127.0.0.1", "missing port number"),
+])
+def test_cli_dask_malformed_address_is_a_usage_error(tmp_path, capsys, address, reason):
+    # Refused before a Client is made: a Client failing on such an address would hang at exit.
+    _needs_distributed()
+    corpus.save(corpus.photo(8, 8), tmp_path / "a.png")
+    status = cli.main([str(tmp_path / "a.png"), str(tmp_path / "out"), "--size", "4", "--dask", address])
+    assert status == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"fastbatch: error: bad Dask scheduler address {address!r}: " in err and reason in err
     assert not (tmp_path / "out").exists()
 
 

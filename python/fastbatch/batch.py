@@ -870,7 +870,9 @@ def _run_batch(
     own_executor = executor is None
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastbatch") if own_executor else executor
     try:
-        _schedule(jobs, pool, workers, threads, cores, budget, record)  # type: ignore[arg-type]
+        # A caller's executor may run the units in other processes or on other machines, whose working
+        # directory is not ours: they get absolute paths (see _portable).
+        _schedule(jobs, pool, workers, threads, cores, budget, record, portable=not own_executor)  # type: ignore[arg-type]
     except BaseException:
         if own_executor:
             pool.shutdown(wait=True, cancel_futures=True)  # type: ignore[union-attr]
@@ -887,6 +889,8 @@ def _schedule(
     cores: int,
     budget: int,
     record: Callable[[FileOutcome], None],
+    *,
+    portable: bool = False,
 ) -> None:
     """Submit in order while a worker is free and the pixels fit the budget; record as they finish."""
     next_index = 0
@@ -902,7 +906,7 @@ def _schedule(
                 if threads is None:
                     job = _Job(job.src, job.dst, job.out_format, job.settings,
                                _threads_for(pixels, budget, unfinished, workers, cores))
-                in_flight[pool.submit(_run_job, job)] = (pixels, job)
+                in_flight[pool.submit(_run_job, _portable(job) if portable else job)] = (pixels, job)
                 pixels_in_flight += pixels
                 next_index += 1
             finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
@@ -916,7 +920,7 @@ def _schedule(
                     if isinstance(error, (KeyboardInterrupt, SystemExit)):
                         raise
                     outcome = FileOutcome(job.src, "failed", reason=f"worker failed: {type(error).__name__}: {error}")
-                record(outcome)
+                record(_as_submitted(outcome, job))
     except BaseException:
         for future in in_flight:
             future.cancel()
@@ -925,7 +929,25 @@ def _schedule(
         for future in in_flight:
             if not future.cancelled():
                 try:
-                    record(future.result())
+                    record(_as_submitted(future.result(), in_flight[future][1]))
                 except Exception:
                     pass
         raise
+
+
+def _portable(job: _Job) -> _Job:
+    """The job with absolute paths, for a worker whose working directory may differ from ours.
+
+    Path.cwd() / path rather than os.path.abspath or resolve(): no ".." folding and no symlink
+    resolution, so the worker opens exactly what the caller named. Across machines this assumes the
+    shared filesystem is mounted at the same path everywhere.
+    """
+    cwd = Path.cwd()
+    return _Job(cwd / job.src, cwd / job.dst, job.out_format, job.settings, job.threads, job.threads_forced)
+
+
+def _as_submitted(outcome: FileOutcome, job: _Job) -> FileOutcome:
+    """The outcome with the paths as the caller spelled them, whatever paths the worker was given."""
+    if outcome.src == job.src and outcome.dst in (None, job.dst):
+        return outcome
+    return FileOutcome(job.src, outcome.status, job.dst if outcome.dst is not None else None, outcome.reason)

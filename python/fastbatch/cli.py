@@ -2,7 +2,7 @@
 
 Exit codes: 0 when every file succeeded (or was skipped), 1 when any file failed (the others are still
 written), 2 on a usage error (bad option, missing input, outputs that would collide or overwrite an
-input), 130 when interrupted.
+input, a --dask scheduler that cannot be used), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -126,8 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_int_in(1, None), metavar="N", help="files processed at once (default: the cores)")
     run.add_argument("--threads", type=_int_in(1, None), metavar="N",
                      help="core threads per file (default: 1 while many files wait, more for the last ones)")
-    run.add_argument("--pixels-in-flight", type=_count, default=DEFAULT_PIXELS_IN_FLIGHT, metavar="N",
-                     help="most decoded source pixels held at once, bounding memory (default 100M)")
+    run.add_argument("--pixels-in-flight", type=_count, metavar="N",
+                     help="most decoded source pixels held at once, bounding memory "
+                          "(default 100M; with --dask 100M per worker machine)")
+    run.add_argument("--dask", metavar="ADDRESS",
+                     help="run the files on a Dask cluster (e.g. tcp://host:8786); INPUT and OUTPUT_DIR must be "
+                          "on a filesystem the workers share, at the same path; needs fastbatch[dask]")
     run.add_argument("--report", metavar="FILE.json", help="write a JSON report of every file")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; failures are still listed")
     parser.add_argument("--version", action="version", version=f"fastbatch {__version__}")
@@ -155,6 +159,45 @@ def _write_report(path: str, text: str) -> None:
     os.replace(temp, target)
 
 
+def _connect_dask(address: str):
+    """A distributed.Client for ``address``; ValueError with a one-line reason when that cannot be.
+
+    Imported here so that distributed stays an optional extra: nothing else needs it.
+    """
+    try:
+        from distributed import Client
+        from distributed.comm import resolve_address
+    except ImportError:
+        raise ValueError("--dask needs the distributed package: pip install 'fastbatch[dask]'") from None
+
+    def reason(error: Exception) -> str:
+        text = str(error).strip()
+        return text.splitlines()[0] if text else type(error).__name__
+
+    try:
+        # Parse and look the address up first: a Client whose constructor fails on a malformed address
+        # (unknown scheme, no port) hangs in its __del__ at exit for twice the connect timeout.
+        resolve_address(address)
+    except (ValueError, OSError) as error:
+        raise ValueError(f"bad Dask scheduler address {address!r}: {reason(error)}") from None
+    try:
+        # The connect timeout is Dask's (distributed.comm.timeouts.connect, 30 s by default).
+        # set_as_default=False: the command must not change which client dask collections use.
+        return Client(address, set_as_default=False)
+    except Exception as error:  # OSError, TimeoutError, ... whatever keeps the client from connecting
+        raise ValueError(f"cannot connect to the Dask scheduler at {address}: {reason(error)}") from None
+
+
+def _dask_capacity(client) -> Tuple[Optional[int], int]:
+    """(worker threads, worker machines) of the cluster as it is now."""
+    from distributed.comm import get_address_host
+
+    nthreads = client.nthreads()  # {worker address: threads}
+    hosts = {get_address_host(address) for address in nthreads}
+    # No worker yet (they may still be starting): process_batch's default of the local cores.
+    return sum(nthreads.values()) or None, max(1, len(hosts))
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     try:
@@ -166,7 +209,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"fastbatch: error: {message}", file=sys.stderr)
         return EXIT_USAGE
 
-    if args.pixels_in_flight < 1:
+    if args.pixels_in_flight is not None and args.pixels_in_flight < 1:
         return usage_error("--pixels-in-flight must be at least 1")
     if not Path(args.input).exists():
         return usage_error(f"input {args.input} does not exist")
@@ -174,6 +217,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     max_pixels = imageio.default_max_pixels() if args.max_pixels is None else args.max_pixels
     if max_pixels is None:
         max_pixels = 0
+
+    client, executor = None, None
+    workers, pixels_in_flight = args.workers, args.pixels_in_flight
+    if args.dask is not None:
+        try:
+            client = _connect_dask(args.dask)
+        except ValueError as error:
+            return usage_error(str(error))
+        # pure=False: writing a file is a side effect, so Dask must run every unit, never hand back a
+        # remembered result for an identical one (e.g. the same batch run twice on one scheduler).
+        executor = client.get_executor(pure=False)
+        threads_total, hosts = _dask_capacity(client)
+        # The defaults are sized for one machine: as many files in flight as the cluster has worker
+        # threads, and the memory bound per worker machine rather than for the whole cluster.
+        if workers is None:
+            workers = threads_total
+        if pixels_in_flight is None:
+            pixels_in_flight = DEFAULT_PIXELS_IN_FLIGHT * hosts
 
     show_bar = not args.quiet and sys.stderr.isatty()
     bar = TqdmProgress(file=sys.stderr, disable=not show_bar)
@@ -210,12 +271,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 background=args.background,
                 strip=args.strip,
                 max_pixels=max_pixels,
-                workers=args.workers,
+                workers=workers,
                 threads=args.threads,
                 exact=args.exact,
                 skip_existing=args.skip_existing,
                 progress=on_file,
-                pixels_in_flight=args.pixels_in_flight,
+                pixels_in_flight=pixels_in_flight,
+                executor=executor,
             )
     except BatchConfigError as error:
         return usage_error(str(error))
@@ -232,6 +294,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_INTERRUPTED
     finally:
         bar.close()
+        if client is not None:
+            client.close()  # the client only: the cluster and its workers belong to whoever started them
 
     status = EXIT_OK if report.ok else EXIT_FAILED
     if args.report:
