@@ -1,7 +1,7 @@
 """fastbatch: Lanczos3 (and friends) resize and grayscale on all cores, with Pillow's pixels."""
 
-from .ops import fit_size, grayscale, resize
 from .batch import BatchReport, process_batch, process_image
+from .ops import fit_size, grayscale, resize
 
 __version__ = "0.1.0"
 

@@ -6,8 +6,8 @@ which validates shapes, dtypes, sizes and names and does all the pixel work with
 
 from __future__ import annotations
 
-import math
-from typing import Optional, Tuple, Union, overload
+from collections.abc import Iterable
+from typing import Optional, Tuple, Union, cast, overload
 
 import numpy as np
 from PIL import Image
@@ -38,15 +38,21 @@ def _threads_arg(threads: Optional[int]) -> int:
     return int(threads)
 
 
+def _size_side(side: object, size: object) -> int:
+    """One side of a size pair as an int; bools and non-integers are refused (the message names the pair)."""
+    if isinstance(side, bool) or not isinstance(side, (int, np.integer)):
+        raise TypeError(f"size must be a (width, height) pair of ints, got {size!r}")
+    return int(side)
+
+
 def _size_arg(size: object) -> Size:
     try:
-        width, height = size  # type: ignore[misc]
+        # Unpacking, not tuple(): an endless iterable fails after three items instead of hanging. The
+        # cast only tells the checker that a non-iterable is handled by the except below.
+        width, height = cast("Iterable[object]", size)
     except (TypeError, ValueError):
         raise TypeError(f"size must be a (width, height) pair of ints, got {size!r}") from None
-    for side in (width, height):
-        if isinstance(side, bool) or not isinstance(side, (int, np.integer)):
-            raise TypeError(f"size must be a (width, height) pair of ints, got {size!r}")
-    return int(width), int(height)
+    return _size_side(width, size), _size_side(height, size)
 
 
 def _pil_to_array(image: Image.Image) -> np.ndarray:

@@ -1,0 +1,39 @@
+"""Types for fastbatch._core, the compiled module built from csrc/bindings/module.cpp.
+
+Written by hand to follow the bindings one for one (names, order, keyword-capable parameters, no
+defaults) and checked against the built module by ``python -m mypy.stubtest fastbatch._core`` plus the
+docstring-signature check in .ci/typecheck.sh. When a binding changes, change this file with it.
+
+Integer parameters are ``SupportsIndex`` rather than the ``SupportsInt | SupportsIndex`` pybind11
+writes in its docstrings: pybind11 refuses floats (which have ``__int__``), so ``SupportsIndex``
+(int, bool, numpy integers) is what the module really accepts and lets a checker catch ``width=2.5``.
+
+``image`` is typed as the uint8 array the core accepts without raising. At run time any object is
+taken and checked there: a non-array or another dtype raises TypeError, a bad shape ValueError.
+"""
+
+from typing import SupportsIndex
+
+import numpy as np
+import numpy.typing as npt
+
+def resize(
+    image: npt.NDArray[np.uint8],
+    width: SupportsIndex,
+    height: SupportsIndex,
+    filter: str,
+    threads: SupportsIndex,
+) -> npt.NDArray[np.uint8]:
+    """Resize a uint8 (H, W) or (H, W, C) array to width x height. threads=0 uses every core."""
+
+def grayscale(image: npt.NDArray[np.uint8], weights: str, threads: SupportsIndex) -> npt.NDArray[np.uint8]:
+    """RGB -> L, RGBA -> LA (alpha kept); 1- and 2-channel images are copied. threads=0 uses every core."""
+
+def available_isas() -> list[str]:
+    """Kernel tables this build has and this CPU runs, best last."""
+
+def active_isa() -> str:
+    """The kernel table in use."""
+
+def select_isa(name: str) -> None:
+    """Force a kernel table (tests and benchmarks). Not safe while other calls run."""
