@@ -6,7 +6,7 @@
 #      own it only checks that the same names exist);
 #   3. mypy --strict on fastbatch/__init__.py, ops.py and _core.pyi ([tool.mypy] in pyproject.toml:
 #      batch.py, io.py and cli.py are read for their types but their errors are not reported yet);
-#   4. ruff on the same files ([tool.ruff]).
+#   4. ruff on the whole package ([tool.ruff]).
 #
 #   bash .ci/typecheck.sh
 #   FASTBATCH_WHEEL=dist/repaired/fastbatch-...whl bash .ci/typecheck.sh   # reuse a built wheel
@@ -104,6 +104,6 @@ echo "== mypy --strict"
 "$venv/bin/mypy" --strict python/fastbatch/__init__.py python/fastbatch/ops.py python/fastbatch/_core.pyi
 
 echo "== ruff"
-"$venv/bin/ruff" check python/fastbatch/__init__.py python/fastbatch/ops.py python/fastbatch/_core.pyi
+"$venv/bin/ruff" check python/fastbatch
 
 echo "typecheck.sh: stubtest, stub signatures, mypy --strict and ruff are clean"

@@ -661,7 +661,8 @@ def _run_job(job: _Job) -> FileOutcome:
         return FileOutcome(job.src, "failed", reason="out of memory")
     except Exception as error:  # isolation: an unexpected error still only fails this file
         text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        return FileOutcome(job.src, "failed", reason=f"{type(error).__name__}: {text}" if text else type(error).__name__)
+        reason = f"{type(error).__name__}: {text}" if text else type(error).__name__
+        return FileOutcome(job.src, "failed", reason=reason)
     return FileOutcome(job.src, "succeeded", job.dst)
 
 

@@ -18,10 +18,16 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 from PIL import Image
 
-from . import __version__
+from . import __version__, ops
 from . import io as imageio
-from . import ops
-from .batch import DEFAULT_EXTENSIONS, DEFAULT_PIXELS_IN_FLIGHT, BatchConfigError, FileOutcome, TqdmProgress, process_batch
+from .batch import (
+    DEFAULT_EXTENSIONS,
+    DEFAULT_PIXELS_IN_FLIGHT,
+    BatchConfigError,
+    FileOutcome,
+    TqdmProgress,
+    process_batch,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -94,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="contain: inside the box, aspect kept (default); cover: fill the box, "
                                "centre crop; fill: stretch to the box")
     geometry.add_argument("--no-upscale", action="store_true", help="never make an image larger than it is")
-    geometry.add_argument("--filter", choices=ops.FILTERS, default="lanczos3", help="resampling filter (default lanczos3)")
+    geometry.add_argument("--filter", choices=ops.FILTERS, default="lanczos3",
+                          help="resampling filter (default lanczos3)")
     pixels = parser.add_argument_group("pixels")
     pixels.add_argument("-g", "--grayscale", action="store_true", help="write grey images (alpha kept)")
     pixels.add_argument("--luma", choices=ops.WEIGHTS, default="bt601",
@@ -114,16 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--name", default="{stem}", metavar="TEMPLATE",
                         help="output name without suffix, from {stem} {ext} {width} {height} (default {stem})")
     output.add_argument("--strip", action="store_true", help="drop EXIF and ICC metadata")
-    output.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist (resume a batch)")
+    output.add_argument("--skip-existing", action="store_true",
+                        help="leave outputs that already exist (resume a batch)")
     inputs = parser.add_argument_group("input")
-    inputs.add_argument("-r", "--recursive", action="store_true", help="walk subfolders, mirroring them under OUTPUT_DIR")
+    inputs.add_argument("-r", "--recursive", action="store_true",
+                        help="walk subfolders, mirroring them under OUTPUT_DIR")
     inputs.add_argument("--ext", default=",".join(DEFAULT_EXTENSIONS), metavar="LIST",
-                        help=f"comma-separated extensions to pick up, any case (default {','.join(DEFAULT_EXTENSIONS)})")
+                        help="comma-separated extensions to pick up, any case "
+                        f"(default {','.join(DEFAULT_EXTENSIONS)})")
     inputs.add_argument("--max-pixels", type=_count, metavar="N",
                         help="refuse images with more pixels, checked from the header before decoding "
                              "(default Pillow's limit, 2 x Image.MAX_IMAGE_PIXELS; 0 = none)")
     run = parser.add_argument_group("running")
-    run.add_argument("--workers", type=_int_in(1, None), metavar="N", help="files processed at once (default: the cores)")
+    run.add_argument("--workers", type=_int_in(1, None), metavar="N",
+                     help="files processed at once (default: the cores)")
     run.add_argument("--threads", type=_int_in(1, None), metavar="N",
                      help="core threads per file (default: 1 while many files wait, more for the last ones)")
     run.add_argument("--pixels-in-flight", type=_count, metavar="N",
@@ -133,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run the files on a Dask cluster (e.g. tcp://host:8786); INPUT and OUTPUT_DIR must be "
                           "on a filesystem the workers share, at the same path; needs fastbatch[dask]")
     run.add_argument("--report", metavar="FILE.json", help="write a JSON report of every file")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; failures are still listed")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="no progress bar and no summary; failures are still listed")
     parser.add_argument("--version", action="version", version=f"fastbatch {__version__}")
     return parser
 
@@ -287,7 +299,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         bar.close()
         print(
             f"fastbatch: interrupted: {counts['succeeded']} written, {counts['failed']} failed, "
-            f"{counts['skipped']} skipped of {seen_total[0]} in {time.perf_counter() - started:.2f} s -> {args.output}; "
+            f"{counts['skipped']} skipped of {seen_total[0]} in {time.perf_counter() - started:.2f} s "
+            f"-> {args.output}; "
             "finished outputs are complete, no partial files were left",
             file=sys.stderr,
         )

@@ -18,10 +18,10 @@ from __future__ import annotations
 import io as _bytes_io
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Tuple, Union
-from contextlib import contextmanager
 
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError, features
