@@ -25,7 +25,7 @@ from PIL import Image
 
 import fastbatch
 from fastbatch import _core
-from images import PIL_FILTERS, max_abs_diff
+from images import PIL_FILTERS, assert_within_one_of_pillow, max_abs_diff
 
 EXAMPLES = int(os.environ.get("FASTBATCH_HYPOTHESIS_EXAMPLES", "40"))
 # No example database: CI and the sanitizer run start from a clean tree and must not write into it.
@@ -224,26 +224,6 @@ def _pillow(image: np.ndarray, size: Tuple[int, int], filter_name: str) -> np.nd
     return np.asarray(pil.resize(size, PIL_FILTERS[filter_name])).reshape((size[1], size[0]) + image.shape[2:])
 
 
-def _premultiplied(a: np.ndarray) -> np.ndarray:
-    wide = a.astype(np.int32)
-    wide[..., :-1] = (wide[..., :-1] * wide[..., -1:] + 127) // 255
-    return wide
-
-
-def _assert_within_one_of_pillow(ours: np.ndarray, ref: np.ndarray, channels: int) -> None:
-    assert ours.shape == ref.shape
-    if channels in (1, 3):
-        assert max_abs_diff(ours, ref) <= 1
-        return
-    # With alpha, as in test_resize_parity: alpha within 1, colour compared premultiplied (a unit of
-    # difference there is up to 255/alpha after Pillow's division), exact colour where opaque.
-    assert max_abs_diff(ours[..., -1], ref[..., -1]) <= 1
-    opaque = (ours[..., -1] == 255) & (ref[..., -1] == 255)
-    if opaque.any():
-        assert max_abs_diff(ours[opaque], ref[opaque]) <= 1
-    assert max_abs_diff(_premultiplied(ours), _premultiplied(ref)) <= 2
-
-
 @SETTINGS
 @given(data=st.data(), filter_name=st.sampled_from(FILTERS), axis=st.sampled_from(["width", "height"]))
 def test_one_axis_resize_within_one_of_pillow(data: st.DataObject, filter_name: str, axis: str) -> None:
@@ -254,7 +234,7 @@ def test_one_axis_resize_within_one_of_pillow(data: st.DataObject, filter_name: 
     size = (w, case.size[1]) if axis == "width" else (case.size[0], h)
     note(f"shape={case.image.shape} kind={case.kind} layout={case.layout} size={size}")
     ours = fastbatch.resize(case.image, size, filter=filter_name)
-    _assert_within_one_of_pillow(ours, _pillow(case.image, size, filter_name), case.channels)
+    assert_within_one_of_pillow(ours, _pillow(case.image, size, filter_name), case.channels)
 
 
 @SETTINGS
@@ -269,7 +249,7 @@ def test_two_axis_shrink_within_one_of_pillow(data: st.DataObject, filter_name: 
     h = data.draw(st.integers(1, src_h - 1), label="height")
     note(f"shape={case.image.shape} kind={case.kind} layout={case.layout} size={(w, h)}")
     ours = fastbatch.resize(case.image, (w, h), filter=filter_name)
-    _assert_within_one_of_pillow(ours, _pillow(case.image, (w, h), filter_name), case.channels)
+    assert_within_one_of_pillow(ours, _pillow(case.image, (w, h), filter_name), case.channels)
 
 
 @SETTINGS
