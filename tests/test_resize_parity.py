@@ -1,4 +1,7 @@
-"""Pixels against Pillow, the reference users trust: max abs diff <= 1 (see alpha note below)."""
+"""Pixels against Pillow, the reference users trust: max abs diff <= 1.
+
+Alpha images are compared as images.assert_within_one_of_pillow explains.
+"""
 
 from __future__ import annotations
 
