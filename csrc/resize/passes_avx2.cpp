@@ -146,13 +146,18 @@ void horizontal4_rgb(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_
     const __m128i half = _mm_set1_epi32(1 << (plan.precision - 1));
     const std::size_t row_bytes = static_cast<std::size_t>(plan.in_size) * C;
     const int taps = plan.taps;
+    // Plan fields in locals: the byte stores below may alias anything, so members read through
+    // `plan` would be reloaded on every output.
+    const int out_size = plan.out_size;
+    const std::int32_t* const starts = plan.start.data();
+    const std::int16_t* const coeffs = plan.coeffs.data();
     auto widen = [&](const std::uint8_t* p) {
         return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
                                    pairs);
     };
-    for (int x = 0; x < plan.out_size; ++x) {
-        const std::int16_t* k = plan.coeffs_of(x);
-        const std::size_t first = static_cast<std::size_t>(plan.start[x]) * C;
+    for (int x = 0; x < out_size; ++x) {
+        const std::int16_t* k = coeffs + static_cast<std::size_t>(x) * taps;
+        const std::size_t first = static_cast<std::size_t>(starts[x]) * C;
         const std::uint8_t* s0 = src + first;
         // Groups whose 16-byte load stays inside the row.
         int safe_taps = taps;
@@ -199,12 +204,17 @@ void horizontal4_gray(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8
     const __m128i shift = _mm_cvtsi32_si128(plan.precision);
     const __m128i half = _mm_set1_epi32(1 << (plan.precision - 1));
     const int taps = plan.taps;
+    // Plan fields in locals: the byte stores below may alias anything, so members read through
+    // `plan` would be reloaded on every output.
+    const int out_size = plan.out_size;
+    const std::int32_t* const starts = plan.start.data();
+    const std::int16_t* const coeffs = plan.coeffs.data();
     auto px = [](const std::uint8_t* q) {
         return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
     };
-    for (int x = 0; x < plan.out_size; ++x) {
-        const std::int16_t* k = plan.coeffs_of(x);
-        const std::uint8_t* p = src + plan.start[x];
+    for (int x = 0; x < out_size; ++x) {
+        const std::int16_t* k = coeffs + static_cast<std::size_t>(x) * taps;
+        const std::uint8_t* p = src + starts[x];
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
         for (int t = 0; t < taps; t += 16, p += 16) {
             const __m256i kk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + t));
@@ -230,9 +240,14 @@ void horizontal4_gray_alpha(const std::uint8_t* src, std::ptrdiff_t stride, std:
     const __m128i shift = _mm_cvtsi32_si128(plan.precision);
     const __m128i half = _mm_set1_epi32(1 << (plan.precision - 1));
     const int taps = plan.taps;
-    for (int x = 0; x < plan.out_size; ++x) {
-        const std::int16_t* k = plan.coeffs_of(x);
-        const std::uint8_t* s0 = src + static_cast<std::size_t>(plan.start[x]) * 2;
+    // Plan fields in locals: the byte stores below may alias anything, so members read through
+    // `plan` would be reloaded on every output.
+    const int out_size = plan.out_size;
+    const std::int32_t* const starts = plan.start.data();
+    const std::int16_t* const coeffs = plan.coeffs.data();
+    for (int x = 0; x < out_size; ++x) {
+        const std::int16_t* k = coeffs + static_cast<std::size_t>(x) * taps;
+        const std::uint8_t* s0 = src + static_cast<std::size_t>(starts[x]) * 2;
         __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
         auto px = [&](const std::uint8_t* q) {
             return _mm_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)), pairs));
