@@ -117,7 +117,15 @@ void horizontal_avx2_gray_alpha(const std::uint8_t* src, std::uint8_t* dst, cons
 // ---- Fast horizontal kernels: four rows per call, every window `taps` wide (plan.full_windows),
 // so no tail loops; each coefficient group is loaded once for the four rows.
 
-constexpr int kRowsPerBlock = kHorizontalRowBlock;
+// The plan's fields copied out once: the kernels' byte stores may alias anything, so members
+// read through the plan would be reloaded on every output.
+struct PlanFields {
+    explicit PlanFields(const AxisPlan& plan)
+        : taps(plan.taps), out_size(plan.out_size), starts(plan.start.data()), coeffs(plan.coeffs.data()) {}
+    int taps, out_size;
+    const std::int32_t* starts;
+    const std::int16_t* coeffs;
+};
 
 inline __m128i fold(__m256i v) { return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); }
 
@@ -145,12 +153,10 @@ void horizontal4_rgb(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_
     const __m128i shift = _mm_cvtsi32_si128(plan.precision);
     const __m128i half = _mm_set1_epi32(1 << (plan.precision - 1));
     const std::size_t row_bytes = static_cast<std::size_t>(plan.in_size) * C;
-    const int taps = plan.taps;
-    // Plan fields in locals: the byte stores below may alias anything, so members read through
-    // `plan` would be reloaded on every output.
-    const int out_size = plan.out_size;
-    const std::int32_t* const starts = plan.start.data();
-    const std::int16_t* const coeffs = plan.coeffs.data();
+    const PlanFields f(plan);
+    const int taps = f.taps, out_size = f.out_size;
+    const std::int32_t* const starts = f.starts;
+    const std::int16_t* const coeffs = f.coeffs;
     auto widen = [&](const std::uint8_t* p) {
         return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
                                    pairs);
@@ -204,12 +210,10 @@ void horizontal4_gray(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8
                       const AxisPlan& plan) {
     const __m128i shift = _mm_cvtsi32_si128(plan.precision);
     const __m256i half = _mm256_set1_epi32(1 << (plan.precision - 1));
-    const int taps = plan.taps;
-    // Plan fields in locals: the byte stores below may alias anything, so members read through
-    // `plan` would be reloaded on every output.
-    const int out_size = plan.out_size;
-    const std::int32_t* const starts = plan.start.data();
-    const std::int16_t* const coeffs = plan.coeffs.data();
+    const PlanFields f(plan);
+    const int taps = f.taps, out_size = f.out_size;
+    const std::int32_t* const starts = f.starts;
+    const std::int16_t* const coeffs = f.coeffs;
     auto px = [](const std::uint8_t* q) {
         return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
     };
@@ -272,12 +276,10 @@ void horizontal4_gray_alpha(const std::uint8_t* src, std::ptrdiff_t stride, std:
     const __m128i pairs = _mm_setr_epi8(0, 2, 1, 3, 4, 6, 5, 7, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m128i shift = _mm_cvtsi32_si128(plan.precision);
     const __m128i half = _mm_set1_epi32(1 << (plan.precision - 1));
-    const int taps = plan.taps;
-    // Plan fields in locals: the byte stores below may alias anything, so members read through
-    // `plan` would be reloaded on every output.
-    const int out_size = plan.out_size;
-    const std::int32_t* const starts = plan.start.data();
-    const std::int16_t* const coeffs = plan.coeffs.data();
+    const PlanFields f(plan);
+    const int taps = f.taps, out_size = f.out_size;
+    const std::int32_t* const starts = f.starts;
+    const std::int16_t* const coeffs = f.coeffs;
     for (int x = 0; x < out_size; ++x) {
         const std::int16_t* k = coeffs + static_cast<std::size_t>(x) * taps;
         const std::uint8_t* s0 = src + static_cast<std::size_t>(starts[x]) * 2;
@@ -312,7 +314,7 @@ void horizontal_avx2(const std::uint8_t* src, std::ptrdiff_t src_stride, std::ui
     int r = 0;
     // The 1-channel block kernel needs taps in whole groups of 16 (the orchestrator plans them so).
     if (plan.full_windows && (C != 1 || plan.taps % 16 == 0)) {
-        for (; r + kRowsPerBlock <= rows; r += kRowsPerBlock) {
+        for (; r + kHorizontalRowBlock <= rows; r += kHorizontalRowBlock) {
             const std::uint8_t* s = src + r * src_stride;
             std::uint8_t* d = dst + r * dst_stride;
             if constexpr (C == 1) {
