@@ -75,6 +75,37 @@ def test_vector_grayscale_equals_scalar(isa: str, weights: str, channels: int) -
         )
 
 
+@pytest.mark.parametrize("channels", [2, 4])
+def test_vector_unpremultiply_kernel_on_every_pair(isa: str, channels: int) -> None:
+    # Straight at the kernel: every (colour, alpha) pair, colour above alpha included (a filter's
+    # overshoot leaves such pixels; Pillow clips 255 * c / a to 255), in every channel slot, with
+    # every start offset and tail length of the vector loop.
+    colour, alpha = np.meshgrid(np.arange(256), np.arange(256))
+    colour, alpha = colour.ravel(), alpha.ravel()
+    slots = [(colour + 37 * k) % 256 for k in range(channels - 1)]
+    pixels = np.stack(slots + [alpha], axis=-1).astype(np.uint8)
+    for offset in range(9):
+        part = pixels[offset : len(pixels) - 2 * offset]
+        np.testing.assert_array_equal(
+            run(isa, _core.unpremultiply_pixels, part), run("scalar", _core.unpremultiply_pixels, part)
+        )
+
+
+def test_scalar_unpremultiply_is_pillows() -> None:
+    # The reference itself against Pillow's RGBa -> RGBA on every pair.
+    from PIL import Image
+
+    colour, alpha = np.meshgrid(np.arange(256), np.arange(256))
+    rgba = np.stack([colour, colour, colour, alpha], axis=-1).astype(np.uint8)
+    expected = np.asarray(Image.fromarray(rgba, "RGBa").convert("RGBA"))
+    previous = _core.active_isa()
+    try:
+        got = run("scalar", _core.unpremultiply_pixels, rgba.reshape(-1, 4)).reshape(rgba.shape)
+    finally:
+        _core.select_isa(previous)
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_vector_unpremultiply_covers_every_colour_and_alpha(isa: str) -> None:
     # Every (colour, alpha) pair through a horizontal-only resize by 1 -> 1 would be a copy, so use
     # an exact 2:1 box reduction of identical pixel pairs: the filtered value equals the input, and

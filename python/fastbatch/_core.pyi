@@ -37,3 +37,6 @@ def active_isa() -> str:
 
 def select_isa(name: str) -> None:
     """Force a kernel table (tests and benchmarks). Not safe while other calls run."""
+
+def unpremultiply_pixels(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """The active kernel table's un-premultiply of (n, 2) or (n, 4) uint8 pixels (tests)."""
