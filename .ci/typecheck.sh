@@ -60,6 +60,8 @@ SAME = {
     ("typing.SupportsInt|typing.SupportsIndex", "SupportsIndex"),
     ("int", "SupportsIndex"),
     ("object", "npt.NDArray[np.uint8]"),
+    ("object", "object"),
+    ("object", "npt.NDArray[np.uint8] | None"),
     ("numpy.ndarray", "npt.NDArray[np.uint8]"),
     ("list[str]", "list[str]"),
     ("List[str]", "list[str]"),

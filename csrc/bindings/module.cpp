@@ -21,14 +21,15 @@ std::string shape_text(const py::array& a) {
     return s + (a.ndim() == 1 ? ",)" : ")");
 }
 
-// A validated uint8 image whose pixels are contiguous within each row. Holds the array (or a
-// contiguous copy of it, made only when the strides require one) for as long as the view is used.
+// A validated uint8 image whose pixels are contiguous within each row (or, when allowed, 3-channel
+// pixels 4 bytes apart). Holds the array (or a contiguous copy of it, made only when the strides
+// require one) for as long as the view is used.
 struct InputImage {
     py::array array;
     ImageView view;
 };
 
-InputImage as_image(const py::object& obj) {
+InputImage as_image(const py::object& obj, bool allow_padded = false) {
     if (!py::isinstance<py::array>(obj)) {
         throw py::type_error("image must be a numpy.ndarray of uint8 or a PIL.Image.Image, got " +
                              std::string(py::str(py::type::of(obj).attr("__name__"))));
@@ -52,13 +53,15 @@ InputImage as_image(const py::object& obj) {
     }
     const py::ssize_t pixel_step = array.strides(1);
     const py::ssize_t channel_step = ndim == 3 ? array.strides(2) : 1;
-    if (pixel_step != channels || channel_step != 1) {
+    // RGB as Pillow stores it, 4 bytes a pixel, seen through a [..., :3] view: read in place.
+    const bool padded = allow_padded && channels == 3 && pixel_step == 4 && channel_step == 1;
+    if (!padded && (pixel_step != channels || channel_step != 1)) {
         // Pixels not packed within rows (a column slice with a step, a transpose): one copy.
         array = py::module_::import("numpy").attr("ascontiguousarray")(array);
     }
     ImageView view{static_cast<const std::uint8_t*>(array.data()), static_cast<int>(array.shape(1)),
                    static_cast<int>(array.shape(0)), static_cast<int>(channels),
-                   static_cast<std::ptrdiff_t>(array.strides(0))};
+                   static_cast<std::ptrdiff_t>(array.strides(0)), padded ? 4 : 0};
     return InputImage{array, view};
 }
 
@@ -82,7 +85,7 @@ int checked_threads(long long threads) {
 
 py::array resize(const py::object& image, long long width, long long height, const std::string& filter_name,
                  long long threads) {
-    InputImage in = as_image(image);
+    InputImage in = as_image(image, /*allow_padded=*/true);
     if (width < 1 || height < 1) {
         throw py::value_error("size must be positive, got (" + std::to_string(width) + ", " + std::to_string(height) +
                               ")");
@@ -96,7 +99,7 @@ py::array resize(const py::object& image, long long width, long long height, con
         throw py::value_error("unknown filter '" + filter_name + "'; expected one of " + std::string(kFilterNames));
     }
     const int w = static_cast<int>(width), h = static_cast<int>(height), c = in.view.channels;
-    ResizeJob job(in.view.width, in.view.height, c, w, h, *filter, checked_threads(threads));
+    ResizeJob job(in.view.width, in.view.height, c, w, h, *filter, checked_threads(threads), in.view.padded());
     auto out = new_image(static_cast<int>(in.array.ndim()), w, h, c);
     MutableImageView dst = mutable_view(out, w, h, c);
     {
@@ -107,7 +110,7 @@ py::array resize(const py::object& image, long long width, long long height, con
 }
 
 py::array grayscale_image(const py::object& image, const std::string& weights_name, long long threads) {
-    InputImage in = as_image(image);
+    InputImage in = as_image(image, /*allow_padded=*/true);
     auto weights = parse_weights(weights_name);
     if (!weights) {
         throw py::value_error("unknown weights '" + weights_name + "'; expected one of " + std::string(kWeightNames));
@@ -127,9 +130,86 @@ py::array grayscale_image(const py::object& image, const std::string& weights_na
     return out;
 }
 
+// The Arrow C data interface (arrow.apache.org/docs/format/CDataInterface.html), the two structs
+// Pillow exports an image's pixels through.
+struct ArrowSchema {
+    const char* format;
+    const char* name;
+    const char* metadata;
+    std::int64_t flags;
+    std::int64_t n_children;
+    ArrowSchema** children;
+    ArrowSchema* dictionary;
+    void (*release)(ArrowSchema*);
+    void* private_data;
+};
+struct ArrowArray {
+    std::int64_t length;
+    std::int64_t null_count;
+    std::int64_t offset;
+    std::int64_t n_buffers;
+    std::int64_t n_children;
+    const void** buffers;
+    ArrowArray** children;
+    ArrowArray* dictionary;
+    void (*release)(ArrowArray*);
+    void* private_data;
+};
+
+// A read-only (height, width) or (height, width, 4) view of a Pillow image's pixels, without a copy,
+// from its __arrow_c_array__ export: one byte a pixel (format "C") or four (a fixed-size list "+w:4"
+// of "C": RGB padded, RGBA). The view owns the exported array, which keeps Pillow's memory alive.
+// None when the export is not one of those (the caller falls back to a copy).
+py::object pillow_pixels(const py::object& image, long long width, long long height) {
+    py::tuple capsules = image.attr("__arrow_c_array__")();
+    auto* schema = static_cast<ArrowSchema*>(PyCapsule_GetPointer(capsules[0].ptr(), "arrow_schema"));
+    auto* exported = static_cast<ArrowArray*>(PyCapsule_GetPointer(capsules[1].ptr(), "arrow_array"));
+    if (schema == nullptr || exported == nullptr) throw py::error_already_set();
+    if (exported->release == nullptr || width < 1 || height < 1 || width > kMaxSide || height > kMaxSide) {
+        return py::none();
+    }
+    const std::string format = schema->format ? schema->format : "";
+    const ArrowArray* values = exported;
+    int pixel_bytes = 0;
+    if (format == "C" && exported->n_buffers == 2) {
+        pixel_bytes = 1;
+    } else if (format == "+w:4" && schema->n_children == 1 && schema->children[0]->format == std::string("C") &&
+               exported->n_children == 1 && exported->children[0]->n_buffers == 2) {
+        pixel_bytes = 4;
+        values = exported->children[0];
+    } else {
+        return py::none();
+    }
+    const std::int64_t pixels = static_cast<std::int64_t>(width) * height;
+    const bool plain = exported->null_count == 0 && exported->offset == 0 && exported->length == pixels &&
+                       values->null_count == 0 && values->length - values->offset >= pixels * pixel_bytes &&
+                       values->buffers[1] != nullptr;
+    if (!plain) return py::none();
+    const auto* data = static_cast<const std::uint8_t*>(values->buffers[1]) + values->offset;
+    // Move the array out of its capsule (the protocol's way to take ownership): the capsule's
+    // destructor then sees release == nullptr and leaves it to us.
+    auto* owned = new ArrowArray(*exported);
+    exported->release = nullptr;
+    py::capsule owner(owned, [](void* p) {
+        auto* array = static_cast<ArrowArray*>(p);
+        if (array->release != nullptr) array->release(array);
+        delete array;
+    });
+    std::vector<py::ssize_t> shape{height, width}, strides{width * pixel_bytes, pixel_bytes};
+    if (pixel_bytes == 4) {
+        shape.push_back(4);
+        strides.push_back(1);
+    }
+    py::array view(py::dtype::of<std::uint8_t>(), shape, strides, data, owner);
+    py::detail::array_proxy(view.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+    return std::move(view);
+}
+
 // The active kernel table's un-premultiply on (n, 2) or (n, 4) pixels: lets tests compare every
 // table on values a resize cannot be steered to produce (colour above alpha after an overshoot).
-py::array unpremultiply_pixels(const py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>& pixels) {
+py::array unpremultiply_pixels(const py::array& given) {
+    if (given.dtype().kind() != 'u' || given.itemsize() != 1) throw py::type_error("pixels must have dtype uint8");
+    auto pixels = py::array_t<std::uint8_t, py::array::c_style>::ensure(given);
     if (pixels.ndim() != 2 || (pixels.shape(1) != 2 && pixels.shape(1) != 4) || pixels.shape(0) > (1 << 30)) {
         throw py::value_error("expected an (n, 2) or (n, 4) uint8 array, got shape " + shape_text(pixels));
     }
@@ -160,6 +240,8 @@ PYBIND11_MODULE(_core, m) {
             }
         },
         py::arg("name"), "Force a kernel table (tests and benchmarks). Not safe while other calls run.");
+    m.def("pillow_pixels", &pillow_pixels, py::arg("image"), py::arg("width"), py::arg("height"),
+          "A read-only view of a PIL image's pixels through its Arrow export, or None when unsupported.");
     m.def("unpremultiply_pixels", &unpremultiply_pixels, py::arg("pixels"),
           "The active kernel table's un-premultiply of (n, 2) or (n, 4) uint8 pixels (tests).");
 }

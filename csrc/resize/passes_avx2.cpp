@@ -520,12 +520,28 @@ void unpremultiply_avx2(const std::uint8_t* src, std::uint8_t* dst, int width, i
     }
 }
 
+// Padded RGB to packed, eight pixels per step: each lane drops the fourth byte of its four pixels
+// and the two 12-byte results are stored with 16-byte stores, the second overwriting the first's
+// four spare bytes (so the loop stops while 4 bytes of room remain past the last store).
+void pack_padded_rgb_avx2(const std::uint8_t* src, std::uint8_t* dst, int width) {
+    const __m256i drop = _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1,  //
+                                          0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+    int x = 0;
+    for (; x + 10 <= width; x += 8) {
+        const __m256i v = _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 4 * x)), drop);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 3 * x), _mm256_castsi256_si128(v));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 3 * x + 12), _mm256_extracti128_si256(v, 1));
+    }
+    scalar_kernels().pack_padded_rgb(src + 4 * x, dst + 3 * x, width - x);
+}
+
 // Grayscale, sixteen pixels per step as two halves of eight (four per 128-bit lane). BT.601:
 // Pillow's (R * 19595 + G * 38470 + B * 7471 + 0x8000) >> 16, with G's weight, too big for int16,
 // split in two halves of 19235: one pmaddwd on (R, G) pairs and one on (B, G) pairs form the whole
 // sum. BT.709: (R * 2126 + G * 7152 + B * 722) / 10000, the truncating division done in float and
-// corrected by one either way, which makes it exact.
-template <int C, bool Bt709>
+// corrected by one either way, which makes it exact. C: bytes per source pixel (3, or 4 for RGBA
+// and padded RGB); KeepAlpha: write (L, A) pairs.
+template <int C, bool Bt709, bool KeepAlpha>
 void gray_avx2(const std::uint8_t* src, std::uint8_t* dst, int width) {
     constexpr char Z = -1;
     constexpr char o1 = C, o2 = 2 * C, o3 = 3 * C;  // byte offsets of pixels 1..3 within a lane
@@ -567,7 +583,7 @@ void gray_avx2(const std::uint8_t* src, std::uint8_t* dst, int width) {
         const __m256i words = _mm256_packus_epi32(luma8(v0), luma8(v1));
         const __m256i bytes = _mm256_packus_epi16(words, words);
         const __m128i l16 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5)));
-        if constexpr (C == 4) {
+        if constexpr (KeepAlpha) {
             auto alphas = [&](const __m256i v) {  // 8 alpha bytes in pixel order
                 const __m256i a = _mm256_shuffle_epi8(v, _mm256_broadcastsi128_si256(alpha_bytes));
                 return _mm_unpacklo_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
@@ -580,8 +596,8 @@ void gray_avx2(const std::uint8_t* src, std::uint8_t* dst, int width) {
         }
     }
     const Kernels& scalar = scalar_kernels();
-    const auto tail = (Bt709 ? scalar.gray_bt709 : scalar.gray_bt601)[C - 3];
-    tail(src + static_cast<std::size_t>(x) * C, dst + static_cast<std::size_t>(x) * (C == 4 ? 2 : 1), width - x);
+    const auto tail = (Bt709 ? scalar.gray_bt709 : scalar.gray_bt601)[C == 3 ? 0 : KeepAlpha ? 1 : 2];
+    tail(src + static_cast<std::size_t>(x) * C, dst + static_cast<std::size_t>(x) * (KeepAlpha ? 2 : 1), width - x);
 }
 
 }  // namespace
@@ -597,10 +613,13 @@ const Kernels* avx2_kernels() {
         k.vertical = vertical_avx2;
         k.premultiply = premultiply_avx2;
         k.unpremultiply = unpremultiply_avx2;
-        k.gray_bt601[0] = gray_avx2<3, false>;
-        k.gray_bt601[1] = gray_avx2<4, false>;
-        k.gray_bt709[0] = gray_avx2<3, true>;
-        k.gray_bt709[1] = gray_avx2<4, true>;
+        k.pack_padded_rgb = pack_padded_rgb_avx2;
+        k.gray_bt601[0] = gray_avx2<3, false, false>;
+        k.gray_bt601[1] = gray_avx2<4, false, true>;
+        k.gray_bt601[2] = gray_avx2<4, false, false>;
+        k.gray_bt709[0] = gray_avx2<3, true, false>;
+        k.gray_bt709[1] = gray_avx2<4, true, true>;
+        k.gray_bt709[2] = gray_avx2<4, true, false>;
         return k;
     }();
     return &table;

@@ -1,5 +1,6 @@
 // Scalar reference kernels: the definition every vectorised path must reproduce byte for byte.
 #include <algorithm>
+#include <cstring>
 
 #include "fastbatch/kernels.hpp"
 
@@ -79,19 +80,24 @@ void unpremultiply_scalar(const std::uint8_t* src, std::uint8_t* dst, int width,
     }
 }
 
-template <int C>
+void pack_padded_rgb_scalar(const std::uint8_t* src, std::uint8_t* dst, int width) {
+    for (int x = 0; x < width; ++x) std::memcpy(dst + 3 * x, src + 4 * x, 3);
+}
+
+// Step: bytes per source pixel (3, or 4 for RGBA and padded RGB); KeepAlpha: copy byte 3 after L.
+template <int Step, bool KeepAlpha>
 void gray_bt601_scalar(const std::uint8_t* src, std::uint8_t* dst, int width) {
-    for (int x = 0; x < width; ++x, src += C) {
+    for (int x = 0; x < width; ++x, src += Step) {
         *dst++ = static_cast<std::uint8_t>((src[0] * 19595u + src[1] * 38470u + src[2] * 7471u + 0x8000u) >> 16);
-        if constexpr (C == 4) *dst++ = src[3];
+        if constexpr (KeepAlpha) *dst++ = src[3];
     }
 }
 
-template <int C>
+template <int Step, bool KeepAlpha>
 void gray_bt709_scalar(const std::uint8_t* src, std::uint8_t* dst, int width) {
-    for (int x = 0; x < width; ++x, src += C) {
+    for (int x = 0; x < width; ++x, src += Step) {
         *dst++ = static_cast<std::uint8_t>((src[0] * 2126u + src[1] * 7152u + src[2] * 722u) / 10000u);
-        if constexpr (C == 4) *dst++ = src[3];
+        if constexpr (KeepAlpha) *dst++ = src[3];
     }
 }
 
@@ -104,8 +110,9 @@ const Kernels& scalar_kernels() {
         vertical_scalar,
         premultiply_scalar,
         unpremultiply_scalar,
-        {gray_bt601_scalar<3>, gray_bt601_scalar<4>},
-        {gray_bt709_scalar<3>, gray_bt709_scalar<4>},
+        pack_padded_rgb_scalar,
+        {gray_bt601_scalar<3, false>, gray_bt601_scalar<4, true>, gray_bt601_scalar<4, false>},
+        {gray_bt709_scalar<3, false>, gray_bt709_scalar<4, true>, gray_bt709_scalar<4, false>},
     };
     return table;
 }

@@ -35,13 +35,19 @@ void check_image_size(int width, int height, int channels, const char* what, std
 }
 
 ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width, int dst_height, Filter filter,
-                     int threads)
+                     int threads, bool padded_source)
     : src_width_(src_width),
       src_height_(src_height),
       channels_(channels),
       dst_width_(dst_width),
       dst_height_(dst_height),
+      alpha_(has_alpha(channels)),
+      padded_source_(padded_source),
+      stage_source_(alpha_ || padded_source),
       filter_(filter) {
+    if (padded_source && channels != 3) {
+        throw std::invalid_argument("only 3-channel pixels can be padded to 4 bytes");
+    }
     check_image_size(src_width, src_height, channels, "source image", kMaxImageBytes);
     check_image_size(dst_width, dst_height, channels, "target", kMaxOutputBytes);
     const std::size_t dst_row_bytes = static_cast<std::size_t>(dst_width) * channels;
@@ -69,7 +75,7 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
 
     need_horizontal_ = dst_width != src_width;
     need_vertical_ = dst_height != src_height;
-    const bool alpha = has_alpha(channels);
+    const bool stage = stage_source_;
     int first_row = 0, last_row = src_height;
     if (need_vertical_) {
         vertical_ = make_axis_plan(src_height, dst_height, filter);
@@ -94,14 +100,14 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
     }
     if (vertical_first_) {
         intermediate_.resize(static_cast<std::size_t>(dst_height) * src_row_bytes);
-        if (alpha) premultiplied_.resize(rows * src_row_bytes);
+        if (stage) staged_.resize(rows * src_row_bytes);
     } else if (need_horizontal_ && need_vertical_) {
         intermediate_.resize(rows * dst_row_bytes);
-        if (alpha) premultiplied_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
-    } else if (need_horizontal_ && alpha) {
-        premultiplied_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
-    } else if (need_vertical_ && alpha) {
-        premultiplied_.resize(rows * src_row_bytes);
+        if (stage) staged_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
+    } else if (need_horizontal_ && stage) {
+        staged_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
+    } else if (need_vertical_ && stage) {
+        staged_.resize(rows * src_row_bytes);
     }
 }
 
@@ -117,26 +123,32 @@ bool ResizeJob::prefer_vertical_first() const {
 
 void ResizeJob::run_nearest(const ImageView& src, const MutableImageView& dst) noexcept {
     const int c = channels_;
+    const int step = padded_source_ ? 4 : c;
     const int n = threads_vertical_;
 #pragma omp parallel for num_threads(n) if (n > 1) schedule(dynamic, 4)
     for (int y = 0; y < dst_height_; ++y) {
         const std::uint8_t* in = src.row(nearest_y_[y]);
         std::uint8_t* out = dst.row(y);
-        for (int x = 0; x < dst_width_; ++x) std::memcpy(out + x * c, in + nearest_x_[x] * c, c);
+        for (int x = 0; x < dst_width_; ++x) std::memcpy(out + x * c, in + nearest_x_[x] * step, c);
     }
 }
 
-void ResizeJob::premultiply_rows(const ImageView& src, int first_row, int last_row) noexcept {
-    const Kernels& k = active_kernels();
+void ResizeJob::stage_row(const std::uint8_t* in, std::uint8_t* out) const noexcept {
+    if (alpha_) {
+        active_kernels().premultiply(in, out, src_width_, channels_);
+        return;
+    }
+    active_kernels().pack_padded_rgb(in, out, src_width_);
+}
+
+void ResizeJob::stage_rows(const ImageView& src, int first_row, int last_row) noexcept {
     const std::size_t row_bytes = src.row_bytes();
     const int n = threads_vertical_;
 #pragma omp parallel for num_threads(n) if (n > 1) schedule(dynamic, 4)
-    for (int y = first_row; y < last_row; ++y) {
-        k.premultiply(src.row(y), premultiplied_.data() + (y - first_row) * row_bytes, src_width_, channels_);
-    }
+    for (int y = first_row; y < last_row; ++y) stage_row(src.row(y), staged_.data() + (y - first_row) * row_bytes);
 }
 
-void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out, bool premultiply,
+void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out, bool stage,
                                 bool unpremultiply) noexcept {
     const Kernels& k = active_kernels();
     const int c = channels_;
@@ -146,17 +158,16 @@ void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out
 #pragma omp parallel num_threads(n) if (n > 1)
     {
         std::uint8_t* scratch =
-            premultiply ? premultiplied_.data() + static_cast<std::size_t>(omp_get_thread_num()) * kHorizontalRowBlock *
-                                                      in_row_bytes
-                        : nullptr;
+            stage ? staged_.data() + static_cast<std::size_t>(omp_get_thread_num()) * kHorizontalRowBlock * in_row_bytes
+                  : nullptr;
 #pragma omp for schedule(dynamic, 4)
         for (int b = 0; b < blocks; ++b) {
             const int y0 = b * kHorizontalRowBlock;
             const int rows = std::min(kHorizontalRowBlock, out.height - y0);
             const std::uint8_t* first = in.row(y0);
             std::ptrdiff_t stride = in.stride;
-            if (premultiply) {
-                for (int r = 0; r < rows; ++r) k.premultiply(in.row(y0 + r), scratch + r * in_row_bytes, in.width, c);
+            if (stage) {
+                for (int r = 0; r < rows; ++r) stage_row(in.row(y0 + r), scratch + r * in_row_bytes);
                 first = scratch;
                 stride = static_cast<std::ptrdiff_t>(in_row_bytes);
             }
@@ -184,22 +195,29 @@ void ResizeJob::vertical_pass(const ImageView& in, int first_row, const MutableI
 
 void ResizeJob::run(const ImageView& src, const MutableImageView& dst) noexcept {
     if (filter_ == Filter::Nearest) return run_nearest(src, dst);
-    const bool alpha = has_alpha(channels_);
+    const bool alpha = alpha_;
     const int c = channels_;
 
     if (!need_horizontal_ && !need_vertical_) {  // same size: a copy, as Pillow returns
-        for (int y = 0; y < dst_height_; ++y) std::memcpy(dst.row(y), src.row(y), dst.row_bytes());
+        for (int y = 0; y < dst_height_; ++y) {
+            if (padded_source_) {
+                for (int x = 0; x < dst_width_; ++x) std::memcpy(dst.row(y) + 3 * x, src.row(y) + 4 * x, 3);
+            } else {
+                std::memcpy(dst.row(y), src.row(y), dst.row_bytes());
+            }
+        }
         return;
     }
     const int first_row = need_vertical_ ? vertical_.first_used() : 0;
     const int last_row = need_vertical_ ? vertical_.last_used() : src_height_;
     const auto src_row_stride = static_cast<std::ptrdiff_t>(src.row_bytes());
 
-    // The vertical pass reads the source rows [first_row, last_row), premultiplied when there is alpha.
+    // The vertical pass reads the source rows [first_row, last_row), staged (premultiplied or packed)
+    // when they need it.
     ImageView vertical_source{src.row(first_row), src_width_, last_row - first_row, c, src.stride};
-    if (need_vertical_ && alpha && (vertical_first_ || !need_horizontal_)) {
-        premultiply_rows(src, first_row, last_row);
-        vertical_source = ImageView{premultiplied_.data(), src_width_, last_row - first_row, c, src_row_stride};
+    if (need_vertical_ && stage_source_ && (vertical_first_ || !need_horizontal_)) {
+        stage_rows(src, first_row, last_row);
+        vertical_source = ImageView{staged_.data(), src_width_, last_row - first_row, c, src_row_stride};
     }
 
     if (vertical_first_) {
@@ -210,10 +228,10 @@ void ResizeJob::run(const ImageView& src, const MutableImageView& dst) noexcept 
         const ImageView rows{src.row(first_row), src_width_, last_row - first_row, c, src.stride};
         MutableImageView wide{intermediate_.data(), dst_width_, last_row - first_row, c,
                               static_cast<std::ptrdiff_t>(dst.row_bytes())};
-        horizontal_pass(rows, wide, alpha, false);
+        horizontal_pass(rows, wide, stage_source_, false);
         vertical_pass(wide.view(), first_row, dst, alpha);
     } else if (need_horizontal_) {
-        horizontal_pass(src, dst, alpha, alpha);
+        horizontal_pass(src, dst, stage_source_, alpha);
     } else {
         vertical_pass(vertical_source, first_row, dst, alpha);
     }

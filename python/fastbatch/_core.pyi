@@ -38,5 +38,8 @@ def active_isa() -> str:
 def select_isa(name: str) -> None:
     """Force a kernel table (tests and benchmarks). Not safe while other calls run."""
 
+def pillow_pixels(image: object, width: SupportsIndex, height: SupportsIndex) -> npt.NDArray[np.uint8] | None:
+    """A read-only view of a PIL image's pixels through its Arrow export, or None when unsupported."""
+
 def unpremultiply_pixels(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     """The active kernel table's un-premultiply of (n, 2) or (n, 4) uint8 pixels (tests)."""

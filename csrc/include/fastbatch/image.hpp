@@ -1,5 +1,6 @@
 // Plain views of 8-bit interleaved images. Rows may be strided (even negatively); pixels inside a
-// row are contiguous. Nothing here knows numpy or Pillow.
+// row are contiguous, except that a source may have 3-channel pixels padded to 4 bytes (Pillow's own
+// RGB layout). Nothing here knows numpy or Pillow.
 #pragma once
 
 #include <cstddef>
@@ -13,9 +14,12 @@ struct ImageView {
     int height = 0;
     int channels = 0;         // 1..4; 2 and 4 carry alpha last
     std::ptrdiff_t stride = 0;  // bytes from one row to the next
+    int pixel_bytes = 0;        // bytes from one pixel to the next when padded (4 with 3 channels); 0: channels
 
     const std::uint8_t* row(int y) const { return data + static_cast<std::ptrdiff_t>(y) * stride; }
+    // The packed size of a row's pixels (what a copy without padding holds).
     std::size_t row_bytes() const { return static_cast<std::size_t>(width) * channels; }
+    bool padded() const { return pixel_bytes > channels; }
 };
 
 struct MutableImageView {

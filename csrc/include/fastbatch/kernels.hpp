@@ -31,9 +31,13 @@ struct Kernels {
     void (*premultiply)(const std::uint8_t* src, std::uint8_t* dst, int width, int channels);
     void (*unpremultiply)(const std::uint8_t* src, std::uint8_t* dst, int width, int channels);
 
-    // One row of grayscale: 3 channels -> 1, 4 channels -> 2 (alpha copied). index: channels - 3.
-    void (*gray_bt601[2])(const std::uint8_t* src, std::uint8_t* dst, int width);
-    void (*gray_bt709[2])(const std::uint8_t* src, std::uint8_t* dst, int width);
+    // RGB pixels padded to 4 bytes (Pillow's layout) packed to 3: dst gets width * 3 bytes.
+    void (*pack_padded_rgb)(const std::uint8_t* src, std::uint8_t* dst, int width);
+
+    // One row of grayscale, by index: 0 = RGB -> L, 1 = RGBA -> LA (alpha copied), 2 = RGB with
+    // pixels padded to 4 bytes (Pillow's layout) -> L.
+    void (*gray_bt601[3])(const std::uint8_t* src, std::uint8_t* dst, int width);
+    void (*gray_bt709[3])(const std::uint8_t* src, std::uint8_t* dst, int width);
 };
 
 const Kernels& scalar_kernels();

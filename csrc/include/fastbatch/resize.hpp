@@ -24,23 +24,30 @@ inline constexpr std::uint64_t kMaxOutputBytes = std::uint64_t{1} << 32;
 class ResizeJob {
 public:
     // Throws std::invalid_argument on bad sizes or channels, std::bad_alloc when out of memory.
+    // padded_source: 3-channel source pixels padded to 4 bytes (Pillow's RGB), read without a copy
+    // of the whole image: each block of rows is packed on its way into the first pass.
     ResizeJob(int src_width, int src_height, int channels, int dst_width, int dst_height, Filter filter,
-              int threads);
+              int threads, bool padded_source = false);
 
-    // src must be src_width x src_height x channels, dst dst_width x dst_height x channels.
+    // src must be src_width x src_height x channels (its pixels padded to 4 bytes when the job was
+    // made with padded_source), dst dst_width x dst_height x channels.
     void run(const ImageView& src, const MutableImageView& dst) noexcept;
 
 private:
     // The pass order, when both passes are needed.
     bool prefer_vertical_first() const;
     void run_nearest(const ImageView& src, const MutableImageView& dst) noexcept;
-    void premultiply_rows(const ImageView& src, int first_row, int last_row) noexcept;
-    // Filters every row of `out` from the same row of `in`, (un)premultiplying on the way.
-    void horizontal_pass(const ImageView& in, const MutableImageView& out, bool premultiply,
-                         bool unpremultiply) noexcept;
+    // A source row made ready for the kernels: premultiplied (alpha) or packed (padded pixels).
+    void stage_row(const std::uint8_t* in, std::uint8_t* out) const noexcept;
+    void stage_rows(const ImageView& src, int first_row, int last_row) noexcept;
+    // Filters every row of `out` from the same row of `in`, staging the source rows (stage_row) and
+    // unpremultiplying on the way as asked.
+    void horizontal_pass(const ImageView& in, const MutableImageView& out, bool stage, bool unpremultiply) noexcept;
     void vertical_pass(const ImageView& in, int first_row, const MutableImageView& out, bool unpremultiply) noexcept;
 
     int src_width_, src_height_, channels_, dst_width_, dst_height_;
+    bool alpha_, padded_source_;
+    bool stage_source_;  // alpha_ || padded_source_: source rows go through stage_row
     Filter filter_;
     bool need_horizontal_ = false, need_vertical_ = false;
     bool vertical_first_ = false;
@@ -48,7 +55,7 @@ private:
     int threads_horizontal_ = 1, threads_vertical_ = 1;
     // Scratch images, uninitialised (every byte is written before it is read) and recycled.
     ScratchBuffer intermediate_{ScratchRole::Intermediate};    // result of the first of two passes
-    ScratchBuffer premultiplied_{ScratchRole::Premultiplied};  // premultiplied source rows, or a block per thread
+    ScratchBuffer staged_{ScratchRole::Staged};  // staged source rows, or a block of them per thread
     std::vector<std::int32_t> nearest_x_;     // nearest: source column of each output column
     std::vector<std::int32_t> nearest_y_;     // nearest: source row of each output row
 };

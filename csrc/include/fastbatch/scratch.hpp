@@ -13,7 +13,7 @@ namespace fastbatch {
 // Buffers larger than this are returned to the system after use rather than kept.
 inline constexpr std::size_t kMaxCachedBytes = std::size_t{256} << 20;
 
-enum class ScratchRole { Intermediate = 0, Premultiplied = 1 };
+enum class ScratchRole { Intermediate = 0, Staged = 1 };
 
 class ScratchBuffer {
 public:
