@@ -89,3 +89,13 @@ def test_resize_of_a_pil_rgb_image_matches_its_array() -> None:
     image = Image.fromarray(pixels, "RGB")
     got = fastbatch.resize(image, (200, 150))
     np.testing.assert_array_equal(np.asarray(got), fastbatch.resize(pixels, (200, 150)))
+
+
+def test_packed_copies_padded_views_through_the_core() -> None:
+    rgbx = np.random.default_rng(3).integers(0, 256, (33, 47, 4), dtype=np.uint8)
+    for view in (rgbx[:, :, :3], rgbx[3:20, 5:40, :3], rgbx[::-1, :, :3], rgbx[:, ::2, :3]):
+        got = ops.packed(view)
+        assert got.flags.c_contiguous
+        np.testing.assert_array_equal(got, view)
+    contiguous = np.ascontiguousarray(rgbx[:, :, :3])
+    assert ops.packed(contiguous) is contiguous

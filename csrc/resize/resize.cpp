@@ -201,7 +201,7 @@ void ResizeJob::run(const ImageView& src, const MutableImageView& dst) noexcept 
     if (!need_horizontal_ && !need_vertical_) {  // same size: a copy, as Pillow returns
         for (int y = 0; y < dst_height_; ++y) {
             if (padded_source_) {
-                for (int x = 0; x < dst_width_; ++x) std::memcpy(dst.row(y) + 3 * x, src.row(y) + 4 * x, 3);
+                active_kernels().pack_padded_rgb(src.row(y), dst.row(y), dst_width_);
             } else {
                 std::memcpy(dst.row(y), src.row(y), dst.row_bytes());
             }

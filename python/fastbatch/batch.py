@@ -260,7 +260,7 @@ def _take(pixels: np.ndarray, first_y: int, count_y: int, first_x: int, count_x:
     if short_y <= 0 and short_x <= 0:
         return region
     padding = [(0, max(0, short_y)), (0, max(0, short_x))] + [(0, 0)] * (pixels.ndim - 2)
-    return np.pad(region, padding, mode="edge")
+    return np.pad(ops.packed(region), padding, mode="edge")  # np.pad is slow on a strided view
 
 
 def _render_reduced(
@@ -305,7 +305,7 @@ def _render(
 
     if settings.exact:
         # The reference order with no shortcut: the full upright image, resized, then made grey.
-        pixels = ops.resize(np.ascontiguousarray(upright), out_size, filter=settings.filter, threads=threads)
+        pixels = ops.resize(upright, out_size, filter=settings.filter, threads=threads)
         return _grey(pixels, icc, settings, threads) if settings.grayscale else (pixels, icc)
 
     # Work on the stored pixels (the crop is a plain sub-rectangle of them, still no copy) and turn only
@@ -323,7 +323,7 @@ def _render(
         pixels = stored  # Lanczos at scale 1 is the identity
     if settings.grayscale and colour:
         pixels, icc = _grey(pixels, icc, settings, threads)
-    return np.ascontiguousarray(imageio.orient(pixels, orientation)), icc
+    return ops.packed(imageio.orient(pixels, orientation)), icc
 
 
 # Below this many decoded pixels the core runs on the calling thread unless threads were forced: a

@@ -399,7 +399,7 @@ def convert_to_srgb(pixels: np.ndarray, icc_profile: Optional[bytes]) -> Tuple[n
     if _is_srgb(profile):
         return pixels, icc_profile
     mode = "RGB" if pixels.shape[2] == 3 else "RGBA"
-    image = Image.fromarray(np.ascontiguousarray(pixels), mode)
+    image = Image.fromarray(ops.packed(pixels), mode)
     try:
         converted = ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"), outputMode=mode)
     except ImageCms.PyCMSError as error:

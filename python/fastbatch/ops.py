@@ -86,6 +86,17 @@ def pil_pixels(image: Image.Image) -> np.ndarray:
     return np.asarray(image)
 
 
+def packed(pixels: np.ndarray) -> np.ndarray:
+    """uint8 pixels as a C-contiguous array: themselves when they already are, else a copy. RGB seen in
+    Pillow's 4-byte layout (pil_pixels) is packed by the core: numpy copies such a view element by
+    element, 43 ms for 6 megapixels against 9 ms."""
+    if pixels.flags.c_contiguous:
+        return pixels
+    if pixels.ndim == 3 and pixels.shape[2] == 3 and pixels.strides[1:] == (4, 1):
+        return _core.resize(pixels, pixels.shape[1], pixels.shape[0], "box", 1)  # same size: a copy
+    return np.ascontiguousarray(pixels)
+
+
 def _pil_to_array(image: Image.Image) -> np.ndarray:
     """The pixels of a PIL image as uint8 (H, W) or (H, W, C); other modes converted as documented."""
     mode = image.mode
