@@ -787,7 +787,6 @@ def process_batch(
     if not input_path.exists():
         raise BatchConfigError(f"input {input_path} does not exist")
 
-    imageio.keep_decode_buffers(workers)
     report = BatchReport()
     if progress is True:
         bar = TqdmProgress()

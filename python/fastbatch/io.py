@@ -317,18 +317,6 @@ def _draft(image: Image.Image, header: ImageHeader, max_reduction: int, grey: bo
     return int(used) if used in DCT_SCALES else 1
 
 
-def keep_decode_buffers(workers: int) -> None:
-    """Let Pillow keep up to ``workers`` freed image buffers for the next decodes (it frees them all by
-    default). A buffer freshly mapped from the system costs a page fault per 4 KiB when first written:
-    on the mixed benchmark folder, decoding every file twice took 274k page faults and 0.76 s of system
-    time with none kept, 128k and 0.37 s with two, at the same peak RSS (largest files go first, so
-    a kept buffer is shrunk in place for the next one)."""
-    core = getattr(Image, "core", None)
-    get_max, set_max = getattr(core, "get_blocks_max", None), getattr(core, "set_blocks_max", None)
-    if get_max is not None and set_max is not None and get_max() < workers:
-        set_max(workers)
-
-
 def decode(
     path: PathLike,
     *,
