@@ -8,6 +8,7 @@
 
 #include "fastbatch/filters.hpp"
 #include "fastbatch/image.hpp"
+#include "fastbatch/kernels.hpp"
 #include "fastbatch/plan.hpp"
 #include "fastbatch/scratch.hpp"
 
@@ -44,6 +45,16 @@ private:
     // unpremultiplying on the way as asked.
     void horizontal_pass(const ImageView& in, const MutableImageView& out, bool stage, bool unpremultiply) noexcept;
     void vertical_pass(const ImageView& in, int first_row, const MutableImageView& out, bool unpremultiply) noexcept;
+    // Source rows [first, first + count) filtered horizontally into `out` (rows out_stride apart),
+    // on the calling thread, staged through `stage` (kHorizontalRowBlock rows) when not null.
+    void horizontal_rows(const ImageView& in, int first, int count, std::uint8_t* out, std::ptrdiff_t out_stride,
+                         std::uint8_t* stage) const noexcept;
+    // Both passes, the intermediate streamed through a few rows per thread.
+    void run_horizontal_first(const ImageView& src, const MutableImageView& dst) noexcept;
+    void run_vertical_first(const ImageView& in, int first_row, const MutableImageView& dst) noexcept;
+
+    // Rows the horizontal-first stream filters ahead of need, so the kernels get whole blocks of rows.
+    static constexpr int kFillAhead = 2 * kHorizontalRowBlock;
 
     int src_width_, src_height_, channels_, dst_width_, dst_height_;
     bool alpha_, padded_source_;
@@ -51,10 +62,12 @@ private:
     Filter filter_;
     bool need_horizontal_ = false, need_vertical_ = false;
     bool vertical_first_ = false;
+    bool stream_horizontal_first_ = false;  // see the constructor
     AxisPlan horizontal_, vertical_;
-    int threads_horizontal_ = 1, threads_vertical_ = 1;
+    int threads_horizontal_ = 1, threads_vertical_ = 1, threads_both_ = 1;
+    int window_rows_ = 0;  // horizontal-first stream: filtered rows a thread keeps
     // Scratch images, uninitialised (every byte is written before it is read) and recycled.
-    ScratchBuffer intermediate_{ScratchRole::Intermediate};    // result of the first of two passes
+    ScratchBuffer intermediate_{ScratchRole::Intermediate};  // per thread: a few rows of the first pass
     ScratchBuffer staged_{ScratchRole::Staged};  // staged source rows, or a block of them per thread
     std::vector<std::int32_t> nearest_x_;     // nearest: source column of each output column
     std::vector<std::int32_t> nearest_y_;     // nearest: source row of each output row
