@@ -40,8 +40,8 @@ def _image(fdp: atheris.FuzzedDataProvider):
     dtype = fdp.PickValueInList(DTYPES)
     raw = fdp.ConsumeBytes(min(count, 4096))
     base = np.frombuffer(raw.ljust(max(count, 1), b"\x80"), np.uint8)[:count].reshape(shape).astype(dtype)
-    # Layouts: negative and stepped strides, transposes, windows of a bigger array.
-    layout = fdp.ConsumeIntInRange(0, 5)
+    # Layouts: negative and stepped strides, transposes, windows of a bigger array, padded pixels.
+    layout = fdp.ConsumeIntInRange(0, 6)
     if layout == 1 and ndim >= 2:
         base = base[::-1, ::-1]
     elif layout == 2 and ndim >= 2:
@@ -54,6 +54,11 @@ def _image(fdp: atheris.FuzzedDataProvider):
         padded = np.zeros((shape[0] + 2, shape[1] + 3) + tuple(shape[2:]), base.dtype)
         padded[1 : 1 + shape[0], 2 : 2 + shape[1]] = base
         base = padded[1 : 1 + shape[0], 2 : 2 + shape[1]]
+    elif layout == 6 and ndim == 3 and shape[2] == 3:
+        # Pillow's RGB layout, 4 bytes a pixel seen through [..., :3]: read in place by the core.
+        rgbx = np.full(tuple(shape[:2]) + (4,), 0x55, base.dtype)
+        rgbx[..., :3] = base
+        base = rgbx[..., :3]
     return base
 
 
