@@ -100,19 +100,32 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
         // kernel is short next to the rows, else the runs' overlaps would repeat too much work
         // (a 100:1 shrink): then the two passes run one after the other through a full intermediate.
         threads_both_ = resolve_threads(threads, vertical_work + horizontal_work, dst_height);
-        stream_horizontal_first_ = !vertical_first_ && rows >= 16 * static_cast<std::size_t>(vertical_.taps);
-        window_rows_ = 2 * (vertical_.taps + kFillAhead);
+        if (!vertical_first_) {
+            // Bands of output columns, whole multiples of 64 pixels, two per thread so one that
+            // finishes early (a busy machine) takes another; each band streams every row.
+            const int units = (dst_width + 63) / 64;
+            const int bands = threads_both_ == 1 ? 1 : std::min(2 * threads_both_, units);
+            for (int b = 0; b < bands; ++b) {
+                const int x0 = std::min(dst_width, 64 * static_cast<int>(static_cast<long long>(units) * b / bands));
+                const int x1 = std::min(dst_width, 64 * static_cast<int>(static_cast<long long>(units) * (b + 1) / bands));
+                band_first_.push_back(x0);
+                band_plans_.push_back(bands == 1 ? horizontal_ : slice_axis_plan(horizontal_, x0, x1 - x0));
+                widest_band_ = std::max(widest_band_, x1 - x0);
+            }
+            // Enough filtered rows for one output's kernel plus what is filtered ahead; never more
+            // than all the rows (a very long kernel: then the window is the whole intermediate).
+            window_rows_ = static_cast<int>(
+                std::min<std::size_t>(2 * (static_cast<std::size_t>(vertical_.taps) + kFillAhead), rows + kHorizontalRowBlock));
+        }
     }
     const auto per_thread = static_cast<std::size_t>(threads_both_);
     if (vertical_first_) {
         intermediate_.resize(per_thread * kHorizontalRowBlock * src_row_bytes);
         if (stage) staged_.resize(rows * src_row_bytes);
-    } else if (stream_horizontal_first_) {
-        intermediate_.resize(per_thread * static_cast<std::size_t>(window_rows_) * dst_row_bytes);
-        if (stage) staged_.resize(per_thread * kHorizontalRowBlock * src_row_bytes);
     } else if (need_horizontal_ && need_vertical_) {
-        intermediate_.resize(rows * dst_row_bytes);
-        if (stage) staged_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
+        const std::size_t band_row_bytes = static_cast<std::size_t>(widest_band_) * channels;
+        intermediate_.resize(per_thread * static_cast<std::size_t>(window_rows_) * band_row_bytes);
+        if (stage) staged_.resize(per_thread * kHorizontalRowBlock * src_row_bytes);
     } else if (need_horizontal_ && stage) {
         staged_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
     } else if (need_vertical_ && stage) {
@@ -142,19 +155,20 @@ void ResizeJob::run_nearest(const ImageView& src, const MutableImageView& dst) n
     }
 }
 
-void ResizeJob::stage_row(const std::uint8_t* in, std::uint8_t* out) const noexcept {
+void ResizeJob::stage_row(const std::uint8_t* in, std::uint8_t* out, int first_column, int columns) const noexcept {
+    const std::size_t at = static_cast<std::size_t>(first_column) * channels_;
     if (alpha_) {
-        active_kernels().premultiply(in, out, src_width_, channels_);
+        active_kernels().premultiply(in + at, out + at, columns, channels_);
         return;
     }
-    active_kernels().pack_padded_rgb(in, out, src_width_);
+    active_kernels().pack_padded_rgb(in + static_cast<std::size_t>(first_column) * 4, out + at, columns);
 }
 
 void ResizeJob::stage_rows(const ImageView& src, int first_row, int last_row) noexcept {
     const std::size_t row_bytes = src.row_bytes();
     const int n = threads_vertical_;
 #pragma omp parallel for num_threads(n) if (n > 1) schedule(dynamic, 4)
-    for (int y = first_row; y < last_row; ++y) stage_row(src.row(y), staged_.data() + (y - first_row) * row_bytes);
+    for (int y = first_row; y < last_row; ++y) stage_row(src.row(y), staged_.data() + (y - first_row) * row_bytes, 0, src_width_);
 }
 
 void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out, bool stage,
@@ -176,7 +190,7 @@ void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out
             const std::uint8_t* first = in.row(y0);
             std::ptrdiff_t stride = in.stride;
             if (stage) {
-                for (int r = 0; r < rows; ++r) stage_row(in.row(y0 + r), scratch + r * in_row_bytes);
+                for (int r = 0; r < rows; ++r) stage_row(in.row(y0 + r), scratch + r * in_row_bytes, 0, src_width_);
                 first = scratch;
                 stride = static_cast<std::ptrdiff_t>(in_row_bytes);
             }
@@ -188,50 +202,54 @@ void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out
     }
 }
 
-void ResizeJob::horizontal_rows(const ImageView& in, int first, int count, std::uint8_t* out,
+void ResizeJob::horizontal_rows(const AxisPlan& plan, const ImageView& in, int first, int count, std::uint8_t* out,
                                 std::ptrdiff_t out_stride, std::uint8_t* stage) const noexcept {
     const Kernels& k = active_kernels();
     const std::size_t staged_row_bytes = static_cast<std::size_t>(src_width_) * channels_;
+    // Only the source columns this plan reads are staged (a band's, when threads split the columns).
+    const int first_column = plan.start.front();
+    const int columns = std::min(src_width_, plan.start.back() + plan.taps) - first_column;
     for (int r0 = 0; r0 < count; r0 += kHorizontalRowBlock) {
         const int rows = std::min(kHorizontalRowBlock, count - r0);
         const std::uint8_t* from = in.row(first + r0);
         std::ptrdiff_t stride = in.stride;
         if (stage != nullptr) {
-            for (int r = 0; r < rows; ++r) stage_row(in.row(first + r0 + r), stage + r * staged_row_bytes);
+            for (int r = 0; r < rows; ++r) {
+                stage_row(in.row(first + r0 + r), stage + r * staged_row_bytes, first_column, columns);
+            }
             from = stage;
             stride = static_cast<std::ptrdiff_t>(staged_row_bytes);
         }
-        k.horizontal[channels_ - 1](from, stride, out + r0 * out_stride, out_stride, rows, horizontal_);
+        k.horizontal[channels_ - 1](from, stride, out + r0 * out_stride, out_stride, rows, plan);
     }
 }
 
 void ResizeJob::run_horizontal_first(const ImageView& src, const MutableImageView& dst) noexcept {
-    // Each thread takes contiguous runs of output rows and keeps only the horizontally filtered
-    // source rows its current output row needs (plus a few filtered ahead) in a window of
+    // Each thread takes bands of output columns and, for each, keeps only the horizontally filtered
+    // source rows the current output row needs (plus a few filtered ahead) in a window of
     // window_rows_ rows, so the intermediate stays in cache instead of making a round trip through
-    // memory (11 MB for 5120x2880 RGB -> 1280x720). Rows near a run's start are filtered again by the
-    // run before it: few runs, so little repeated work.
+    // memory (11 MB for 5120x2880 RGB -> 1280x720). Bands of columns, unlike runs of rows, need no
+    // source row filtered twice.
     const Kernels& k = active_kernels();
-    const std::size_t row_bytes = dst.row_bytes();
-    const auto stride = static_cast<std::ptrdiff_t>(row_bytes);
     const std::size_t staged_block = kHorizontalRowBlock * static_cast<std::size_t>(src_width_) * channels_;
+    const std::size_t window_bytes = static_cast<std::size_t>(window_rows_) * widest_band_ * channels_;
     const int n = threads_both_;
-    // Two runs per thread let a thread that finishes early (a busy machine) take another.
-    const int runs = n == 1 ? 1 : std::min(dst_height_, 2 * n);
+    const int bands = static_cast<int>(band_plans_.size());
+    const int first_row = vertical_.first_used(), last_row = vertical_.last_used();
 #pragma omp parallel num_threads(n) if (n > 1)
     {
         const auto t = static_cast<std::size_t>(omp_get_thread_num());
-        std::uint8_t* window = intermediate_.data() + t * static_cast<std::size_t>(window_rows_) * row_bytes;
+        std::uint8_t* window = intermediate_.data() + t * window_bytes;
         std::uint8_t* stage = stage_source_ ? staged_.data() + t * staged_block : nullptr;
 #pragma omp for schedule(dynamic, 1)
-        for (int run = 0; run < runs; ++run) {
-            const int y0 = static_cast<int>(static_cast<long long>(dst_height_) * run / runs);
-            const int y1 = static_cast<int>(static_cast<long long>(dst_height_) * (run + 1) / runs);
-            int run_end = 0;  // one past the last source row the run reads
-            for (int y = y0; y < y1; ++y) run_end = std::max(run_end, vertical_.start[y] + vertical_.count[y]);
-            int window_first = y0 < y1 ? vertical_.start[y0] : 0;  // source row held in window row 0
-            int filled = window_first;                              // one past the last filtered row
-            for (int y = y0; y < y1; ++y) {
+        for (int band = 0; band < bands; ++band) {
+            const AxisPlan& plan = band_plans_[band];
+            const std::size_t row_bytes = static_cast<std::size_t>(plan.out_size) * channels_;
+            const auto stride = static_cast<std::ptrdiff_t>(row_bytes);
+            const std::size_t out_offset = static_cast<std::size_t>(band_first_[band]) * channels_;
+            int window_first = first_row;  // source row held in window row 0
+            int filled = first_row;        // one past the last filtered row
+            for (int y = 0; y < dst_height_; ++y) {
                 const int first = vertical_.start[y], end = first + vertical_.count[y];
                 if (first < window_first || first > filled) {  // not expected from a plan; start afresh
                     window_first = filled = first;
@@ -240,20 +258,21 @@ void ResizeJob::run_horizontal_first(const ImageView& src, const MutableImageVie
                     // Whole blocks of rows where possible: the kernels' single-row path is slower.
                     const int wanted = std::max(end - filled, kFillAhead);
                     const int blocks = (wanted + kHorizontalRowBlock - 1) / kHorizontalRowBlock;
-                    int until = std::min(filled + blocks * kHorizontalRowBlock, run_end);
+                    int until = std::min(filled + blocks * kHorizontalRowBlock, last_row);
                     if (until - window_first > window_rows_) {  // drop the rows above this output's window
                         std::memmove(window, window + static_cast<std::size_t>(first - window_first) * row_bytes,
                                      static_cast<std::size_t>(filled - first) * row_bytes);
                         window_first = first;
                         until = std::min(until, window_first + window_rows_);
                     }
-                    horizontal_rows(src, filled, until - filled,
+                    horizontal_rows(plan, src, filled, until - filled,
                                     window + static_cast<std::size_t>(filled - window_first) * row_bytes, stride, stage);
                     filled = until;
                 }
+                std::uint8_t* out = dst.row(y) + out_offset;
                 k.vertical(window + static_cast<std::size_t>(first - window_first) * row_bytes, stride,
-                           vertical_.count[y], vertical_.coeffs_of(y), vertical_.precision, dst.row(y), row_bytes);
-                if (alpha_) k.unpremultiply(dst.row(y), dst.row(y), dst_width_, channels_);
+                           vertical_.count[y], vertical_.coeffs_of(y), vertical_.precision, out, row_bytes);
+                if (alpha_) k.unpremultiply(out, out, plan.out_size, channels_);
             }
         }
     }
@@ -331,14 +350,8 @@ void ResizeJob::run(const ImageView& src, const MutableImageView& dst) noexcept 
 
     if (vertical_first_) {
         run_vertical_first(vertical_source, first_row, dst);
-    } else if (stream_horizontal_first_) {
-        run_horizontal_first(src, dst);
     } else if (need_horizontal_ && need_vertical_) {
-        const ImageView rows{src.row(first_row), src_width_, last_row - first_row, c, src.stride};
-        MutableImageView wide{intermediate_.data(), dst_width_, last_row - first_row, c,
-                              static_cast<std::ptrdiff_t>(dst.row_bytes())};
-        horizontal_pass(rows, wide, stage_source_, false);
-        vertical_pass(wide.view(), first_row, dst, alpha);
+        run_horizontal_first(src, dst);
     } else if (need_horizontal_) {
         horizontal_pass(src, dst, stage_source_, alpha);
     } else {

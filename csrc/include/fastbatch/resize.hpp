@@ -38,17 +38,18 @@ private:
     // The pass order, when both passes are needed.
     bool prefer_vertical_first() const;
     void run_nearest(const ImageView& src, const MutableImageView& dst) noexcept;
-    // A source row made ready for the kernels: premultiplied (alpha) or packed (padded pixels).
-    void stage_row(const std::uint8_t* in, std::uint8_t* out) const noexcept;
+    // Columns [first_column, first_column + columns) of a source row made ready for the kernels,
+    // premultiplied (alpha) or packed (padded pixels), at the same place in `out`'s packed row.
+    void stage_row(const std::uint8_t* in, std::uint8_t* out, int first_column, int columns) const noexcept;
     void stage_rows(const ImageView& src, int first_row, int last_row) noexcept;
     // Filters every row of `out` from the same row of `in`, staging the source rows (stage_row) and
     // unpremultiplying on the way as asked.
     void horizontal_pass(const ImageView& in, const MutableImageView& out, bool stage, bool unpremultiply) noexcept;
     void vertical_pass(const ImageView& in, int first_row, const MutableImageView& out, bool unpremultiply) noexcept;
-    // Source rows [first, first + count) filtered horizontally into `out` (rows out_stride apart),
+    // Source rows [first, first + count) filtered horizontally by `plan` into `out` (rows out_stride apart),
     // on the calling thread, staged through `stage` (kHorizontalRowBlock rows) when not null.
-    void horizontal_rows(const ImageView& in, int first, int count, std::uint8_t* out, std::ptrdiff_t out_stride,
-                         std::uint8_t* stage) const noexcept;
+    void horizontal_rows(const AxisPlan& plan, const ImageView& in, int first, int count, std::uint8_t* out,
+                         std::ptrdiff_t out_stride, std::uint8_t* stage) const noexcept;
     // Both passes, the intermediate streamed through a few rows per thread.
     void run_horizontal_first(const ImageView& src, const MutableImageView& dst) noexcept;
     void run_vertical_first(const ImageView& in, int first_row, const MutableImageView& dst) noexcept;
@@ -62,10 +63,14 @@ private:
     Filter filter_;
     bool need_horizontal_ = false, need_vertical_ = false;
     bool vertical_first_ = false;
-    bool stream_horizontal_first_ = false;  // see the constructor
     AxisPlan horizontal_, vertical_;
     int threads_horizontal_ = 1, threads_vertical_ = 1, threads_both_ = 1;
-    int window_rows_ = 0;  // horizontal-first stream: filtered rows a thread keeps
+    // Horizontal first: bands of output columns (first column, plan of its outputs), and the
+    // filtered rows a thread keeps for the band it works on.
+    std::vector<int> band_first_;
+    std::vector<AxisPlan> band_plans_;
+    int widest_band_ = 0;
+    int window_rows_ = 0;
     // Scratch images, uninitialised (every byte is written before it is read) and recycled.
     ScratchBuffer intermediate_{ScratchRole::Intermediate};  // per thread: a few rows of the first pass
     ScratchBuffer staged_{ScratchRole::Staged};  // staged source rows, or a block of them per thread
