@@ -121,18 +121,4 @@ AxisPlan make_axis_plan(int in_size, int out_size, Filter filter, int tap_multip
     return plan;
 }
 
-AxisPlan slice_axis_plan(const AxisPlan& plan, int first, int count) {
-    AxisPlan slice;
-    slice.in_size = plan.in_size;
-    slice.out_size = count;
-    slice.taps = plan.taps;
-    slice.precision = plan.precision;
-    slice.full_windows = plan.full_windows;
-    slice.start.assign(plan.start.begin() + first, plan.start.begin() + first + count);
-    slice.count.assign(plan.count.begin() + first, plan.count.begin() + first + count);
-    const auto taps = static_cast<std::ptrdiff_t>(plan.taps);
-    slice.coeffs.assign(plan.coeffs.begin() + first * taps, plan.coeffs.begin() + (first + count) * taps);
-    return slice;
-}
-
 }  // namespace fastbatch

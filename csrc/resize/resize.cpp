@@ -100,33 +100,27 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
         // kernel is short next to the rows, else the runs' overlaps would repeat too much work
         // (a 100:1 shrink): then the two passes run one after the other through a full intermediate.
         threads_both_ = resolve_threads(threads, vertical_work + horizontal_work, dst_height);
-        if (!vertical_first_) {
-            // Bands of output columns, whole multiples of 64 pixels; each band streams every row.
-            // Eight per thread: on a busy machine a descheduled thread leaves little for the others
-            // to wait on (the band count costs no arithmetic: no output is computed twice).
-            const int units = (dst_width + 63) / 64;
-            const int bands = threads_both_ == 1 ? 1 : std::min(8 * threads_both_, units);
-            for (int b = 0; b < bands; ++b) {
-                const int x0 = std::min(dst_width, 64 * static_cast<int>(static_cast<long long>(units) * b / bands));
-                const int x1 = std::min(dst_width, 64 * static_cast<int>(static_cast<long long>(units) * (b + 1) / bands));
-                band_first_.push_back(x0);
-                band_plans_.push_back(bands == 1 ? horizontal_ : slice_axis_plan(horizontal_, x0, x1 - x0));
-                widest_band_ = std::max(widest_band_, x1 - x0);
-            }
-            // Enough filtered rows for one output's kernel plus what is filtered ahead; never more
-            // than all the rows (a very long kernel: then the window is the whole intermediate).
-            window_rows_ = static_cast<int>(
-                std::min<std::size_t>(2 * (static_cast<std::size_t>(vertical_.taps) + kFillAhead), rows + kHorizontalRowBlock));
-        }
+        // Horizontal first streams on one thread only. Split across threads it needs either runs of
+        // rows, which filter the rows at their edges twice, or bands of columns, whose strided
+        // reads made 24 MP RGB -> 1500x1000 on 2 threads about 10% slower than two whole passes;
+        // with several threads the passes therefore run one after the other, through a full-size
+        // intermediate.
+        stream_horizontal_first_ = !vertical_first_ && threads_both_ == 1;
+        // Enough filtered rows for one output's kernel plus what is filtered ahead; never more than
+        // all the rows (a very long kernel: then the window is the whole intermediate).
+        window_rows_ = static_cast<int>(
+            std::min<std::size_t>(2 * (static_cast<std::size_t>(vertical_.taps) + kFillAhead), rows + kHorizontalRowBlock));
     }
     const auto per_thread = static_cast<std::size_t>(threads_both_);
     if (vertical_first_) {
         intermediate_.resize(per_thread * kHorizontalRowBlock * src_row_bytes);
         if (stage) staged_.resize(rows * src_row_bytes);
+    } else if (stream_horizontal_first_) {
+        intermediate_.resize(static_cast<std::size_t>(window_rows_) * dst_row_bytes);
+        if (stage) staged_.resize(kHorizontalRowBlock * src_row_bytes);
     } else if (need_horizontal_ && need_vertical_) {
-        const std::size_t band_row_bytes = static_cast<std::size_t>(widest_band_) * channels;
-        intermediate_.resize(per_thread * static_cast<std::size_t>(window_rows_) * band_row_bytes);
-        if (stage) staged_.resize(per_thread * kHorizontalRowBlock * src_row_bytes);
+        intermediate_.resize(rows * dst_row_bytes);
+        if (stage) staged_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
     } else if (need_horizontal_ && stage) {
         staged_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
     } else if (need_vertical_ && stage) {
@@ -207,7 +201,7 @@ void ResizeJob::horizontal_rows(const AxisPlan& plan, const ImageView& in, int f
                                 std::ptrdiff_t out_stride, std::uint8_t* stage) const noexcept {
     const Kernels& k = active_kernels();
     const std::size_t staged_row_bytes = static_cast<std::size_t>(src_width_) * channels_;
-    // Only the source columns this plan reads are staged (a band's, when threads split the columns).
+    // Only the source columns the plan reads are staged.
     const int first_column = plan.start.front();
     const int columns = std::min(src_width_, plan.start.back() + plan.taps) - first_column;
     for (int r0 = 0; r0 < count; r0 += kHorizontalRowBlock) {
@@ -226,56 +220,40 @@ void ResizeJob::horizontal_rows(const AxisPlan& plan, const ImageView& in, int f
 }
 
 void ResizeJob::run_horizontal_first(const ImageView& src, const MutableImageView& dst) noexcept {
-    // Each thread takes bands of output columns and, for each, keeps only the horizontally filtered
-    // source rows the current output row needs (plus a few filtered ahead) in a window of
-    // window_rows_ rows, so the intermediate stays in cache instead of making a round trip through
-    // memory (11 MB for 5120x2880 RGB -> 1280x720). Bands of columns, unlike runs of rows, need no
-    // source row filtered twice.
+    // One thread. Only the horizontally filtered source rows the current output row needs (plus a
+    // few filtered ahead) are kept, in a window of window_rows_ rows, so the intermediate stays in
+    // cache instead of making a round trip through memory (11 MB for 5120x2880 RGB -> 1280x720).
     const Kernels& k = active_kernels();
-    const std::size_t staged_block = kHorizontalRowBlock * static_cast<std::size_t>(src_width_) * channels_;
-    const std::size_t window_bytes = static_cast<std::size_t>(window_rows_) * widest_band_ * channels_;
-    const int n = threads_both_;
-    const int bands = static_cast<int>(band_plans_.size());
-    const int first_row = vertical_.first_used(), last_row = vertical_.last_used();
-#pragma omp parallel num_threads(n) if (n > 1)
-    {
-        const auto t = static_cast<std::size_t>(omp_get_thread_num());
-        std::uint8_t* window = intermediate_.data() + t * window_bytes;
-        std::uint8_t* stage = stage_source_ ? staged_.data() + t * staged_block : nullptr;
-#pragma omp for schedule(dynamic, 1)
-        for (int band = 0; band < bands; ++band) {
-            const AxisPlan& plan = band_plans_[band];
-            const std::size_t row_bytes = static_cast<std::size_t>(plan.out_size) * channels_;
-            const auto stride = static_cast<std::ptrdiff_t>(row_bytes);
-            const std::size_t out_offset = static_cast<std::size_t>(band_first_[band]) * channels_;
-            int window_first = first_row;  // source row held in window row 0
-            int filled = first_row;        // one past the last filtered row
-            for (int y = 0; y < dst_height_; ++y) {
-                const int first = vertical_.start[y], end = first + vertical_.count[y];
-                if (first < window_first || first > filled) {  // not expected from a plan; start afresh
-                    window_first = filled = first;
-                }
-                if (end > filled) {
-                    // Whole blocks of rows where possible: the kernels' single-row path is slower.
-                    const int wanted = std::max(end - filled, kFillAhead);
-                    const int blocks = (wanted + kHorizontalRowBlock - 1) / kHorizontalRowBlock;
-                    int until = std::min(filled + blocks * kHorizontalRowBlock, last_row);
-                    if (until - window_first > window_rows_) {  // drop the rows above this output's window
-                        std::memmove(window, window + static_cast<std::size_t>(first - window_first) * row_bytes,
-                                     static_cast<std::size_t>(filled - first) * row_bytes);
-                        window_first = first;
-                        until = std::min(until, window_first + window_rows_);
-                    }
-                    horizontal_rows(plan, src, filled, until - filled,
-                                    window + static_cast<std::size_t>(filled - window_first) * row_bytes, stride, stage);
-                    filled = until;
-                }
-                std::uint8_t* out = dst.row(y) + out_offset;
-                k.vertical(window + static_cast<std::size_t>(first - window_first) * row_bytes, stride,
-                           vertical_.count[y], vertical_.coeffs_of(y), vertical_.precision, out, row_bytes);
-                if (alpha_) k.unpremultiply(out, out, plan.out_size, channels_);
-            }
+    const std::size_t row_bytes = dst.row_bytes();
+    const auto stride = static_cast<std::ptrdiff_t>(row_bytes);
+    std::uint8_t* window = intermediate_.data();
+    std::uint8_t* stage = stage_source_ ? staged_.data() : nullptr;
+    const int last_row = vertical_.last_used();
+    int window_first = vertical_.first_used();  // source row held in window row 0
+    int filled = window_first;                  // one past the last filtered row
+    for (int y = 0; y < dst_height_; ++y) {
+        const int first = vertical_.start[y], end = first + vertical_.count[y];
+        if (first < window_first || first > filled) {  // not expected from a plan; start afresh
+            window_first = filled = first;
         }
+        if (end > filled) {
+            // Whole blocks of rows where possible: the kernels' single-row path is slower.
+            const int wanted = std::max(end - filled, kFillAhead);
+            const int blocks = (wanted + kHorizontalRowBlock - 1) / kHorizontalRowBlock;
+            int until = std::min(filled + blocks * kHorizontalRowBlock, last_row);
+            if (until - window_first > window_rows_) {  // drop the rows above this output's window
+                std::memmove(window, window + static_cast<std::size_t>(first - window_first) * row_bytes,
+                             static_cast<std::size_t>(filled - first) * row_bytes);
+                window_first = first;
+                until = std::min(until, window_first + window_rows_);
+            }
+            horizontal_rows(horizontal_, src, filled, until - filled,
+                            window + static_cast<std::size_t>(filled - window_first) * row_bytes, stride, stage);
+            filled = until;
+        }
+        k.vertical(window + static_cast<std::size_t>(first - window_first) * row_bytes, stride, vertical_.count[y],
+                   vertical_.coeffs_of(y), vertical_.precision, dst.row(y), row_bytes);
+        if (alpha_) k.unpremultiply(dst.row(y), dst.row(y), dst_width_, channels_);
     }
 }
 
@@ -351,8 +329,14 @@ void ResizeJob::run(const ImageView& src, const MutableImageView& dst) noexcept 
 
     if (vertical_first_) {
         run_vertical_first(vertical_source, first_row, dst);
-    } else if (need_horizontal_ && need_vertical_) {
+    } else if (stream_horizontal_first_) {
         run_horizontal_first(src, dst);
+    } else if (need_horizontal_ && need_vertical_) {
+        const ImageView rows{src.row(first_row), src_width_, last_row - first_row, c, src.stride};
+        MutableImageView wide{intermediate_.data(), dst_width_, last_row - first_row, c,
+                              static_cast<std::ptrdiff_t>(dst.row_bytes())};
+        horizontal_pass(rows, wide, stage_source_, false);
+        vertical_pass(wide.view(), first_row, dst, alpha);
     } else if (need_horizontal_) {
         horizontal_pass(src, dst, stage_source_, alpha);
     } else {

@@ -38,8 +38,4 @@ struct AxisPlan {
 // tap_multiple (a power of two) rounds `taps` up so a vector pass can step through whole groups.
 AxisPlan make_axis_plan(int in_size, int out_size, Filter filter, int tap_multiple = 4);
 
-// Outputs [first, first + count) of `plan` as a plan of their own (same source axis, same taps and
-// precision): lets threads filter separate bands of columns.
-AxisPlan slice_axis_plan(const AxisPlan& plan, int first, int count);
-
 }  // namespace fastbatch

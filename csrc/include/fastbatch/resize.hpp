@@ -50,7 +50,8 @@ private:
     // on the calling thread, staged through `stage` (kHorizontalRowBlock rows) when not null.
     void horizontal_rows(const AxisPlan& plan, const ImageView& in, int first, int count, std::uint8_t* out,
                          std::ptrdiff_t out_stride, std::uint8_t* stage) const noexcept;
-    // Both passes, the intermediate streamed through a few rows per thread.
+    // Both passes, the intermediate streamed: a window of rows on one thread (horizontal first), or a
+    // block of four rows per thread (vertical first).
     void run_horizontal_first(const ImageView& src, const MutableImageView& dst) noexcept;
     void run_vertical_first(const ImageView& in, int first_row, const MutableImageView& dst) noexcept;
 
@@ -63,14 +64,10 @@ private:
     Filter filter_;
     bool need_horizontal_ = false, need_vertical_ = false;
     bool vertical_first_ = false;
+    bool stream_horizontal_first_ = false;  // see the constructor
     AxisPlan horizontal_, vertical_;
     int threads_horizontal_ = 1, threads_vertical_ = 1, threads_both_ = 1;
-    // Horizontal first: bands of output columns (first column, plan of its outputs), and the
-    // filtered rows a thread keeps for the band it works on.
-    std::vector<int> band_first_;
-    std::vector<AxisPlan> band_plans_;
-    int widest_band_ = 0;
-    int window_rows_ = 0;
+    int window_rows_ = 0;  // streamed horizontal first: filtered rows kept
     // Scratch images, uninitialised (every byte is written before it is read) and recycled.
     ScratchBuffer intermediate_{ScratchRole::Intermediate};  // per thread: a few rows of the first pass
     ScratchBuffer staged_{ScratchRole::Staged};  // staged source rows, or a block of them per thread
