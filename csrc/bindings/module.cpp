@@ -173,8 +173,9 @@ py::object pillow_pixels(const py::object& image, long long width, long long hei
     int pixel_bytes = 0;
     if (format == "C" && exported->n_buffers == 2) {
         pixel_bytes = 1;
-    } else if (format == "+w:4" && schema->n_children == 1 && schema->children[0]->format == std::string("C") &&
-               exported->n_children == 1 && exported->children[0]->n_buffers == 2) {
+    } else if (format == "+w:4" && schema->n_children == 1 && schema->children[0]->format != nullptr &&
+               std::string(schema->children[0]->format) == "C" && exported->n_children == 1 &&
+               exported->children[0]->n_buffers == 2) {
         pixel_bytes = 4;
         values = exported->children[0];
     } else {
@@ -182,7 +183,7 @@ py::object pillow_pixels(const py::object& image, long long width, long long hei
     }
     const std::int64_t pixels = static_cast<std::int64_t>(width) * height;
     const bool plain = exported->null_count == 0 && exported->offset == 0 && exported->length == pixels &&
-                       values->null_count == 0 && values->length - values->offset >= pixels * pixel_bytes &&
+                       values->null_count == 0 && values->length >= pixels * pixel_bytes &&
                        values->buffers[1] != nullptr;
     if (!plain) return py::none();
     const auto* data = static_cast<const std::uint8_t*>(values->buffers[1]) + values->offset;

@@ -95,10 +95,8 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
     if (need_vertical_) threads_vertical_ = resolve_threads(threads, vertical_work, dst_height);
     if (need_horizontal_) threads_horizontal_ = resolve_threads(threads, horizontal_work, horizontal_rows);
     if (need_horizontal_ && need_vertical_) {
-        // Both passes stream through a small per-thread buffer (see run_*_first), so threads share
-        // out the output rows of both at once. Horizontal first streams only when the vertical
-        // kernel is short next to the rows, else the runs' overlaps would repeat too much work
-        // (a 100:1 shrink): then the two passes run one after the other through a full intermediate.
+        // Vertical first streams blocks of four rows per thread (run_vertical_first), the threads
+        // sharing out the output rows of both passes at once.
         threads_both_ = resolve_threads(threads, vertical_work + horizontal_work, dst_height);
         // Horizontal first streams on one thread only. Split across threads it needs either runs of
         // rows, which filter the rows at their edges twice, or bands of columns, whose strided
@@ -163,7 +161,9 @@ void ResizeJob::stage_rows(const ImageView& src, int first_row, int last_row) no
     const std::size_t row_bytes = src.row_bytes();
     const int n = threads_vertical_;
 #pragma omp parallel for num_threads(n) if (n > 1) schedule(dynamic, 4)
-    for (int y = first_row; y < last_row; ++y) stage_row(src.row(y), staged_.data() + (y - first_row) * row_bytes, 0, src_width_);
+    for (int y = first_row; y < last_row; ++y) {
+        stage_row(src.row(y), staged_.data() + (y - first_row) * row_bytes, 0, src_width_);
+    }
 }
 
 void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out, bool stage,

@@ -221,7 +221,6 @@ def _frame_count(image: Image.Image) -> int:
 
 def read_header(path: PathLike, *, max_pixels: Optional[int]) -> ImageHeader:
     """Open ``path``, read its header, check the pixel limit (None = no limit of ours), close."""
-    ops.allow_in_place_pixels()  # decoded pixels then go to the core without a copy
     with _open_image(path) as image:
         _check_pixels(image, max_pixels)
         return _header_of(image)

@@ -69,7 +69,8 @@ private:
     int threads_horizontal_ = 1, threads_vertical_ = 1, threads_both_ = 1;
     int window_rows_ = 0;  // streamed horizontal first: filtered rows kept
     // Scratch images, uninitialised (every byte is written before it is read) and recycled.
-    ScratchBuffer intermediate_{ScratchRole::Intermediate};  // per thread: a few rows of the first pass
+    // The first pass's rows: a window of them or a block per thread (streamed), or all of them.
+    ScratchBuffer intermediate_{ScratchRole::Intermediate};
     ScratchBuffer staged_{ScratchRole::Staged};  // staged source rows, or a block of them per thread
     std::vector<std::int32_t> nearest_x_;     // nearest: source column of each output column
     std::vector<std::int32_t> nearest_y_;     // nearest: source row of each output row
