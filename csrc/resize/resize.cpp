@@ -166,32 +166,22 @@ void ResizeJob::stage_rows(const ImageView& src, int first_row, int last_row) no
     }
 }
 
-void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out, bool stage,
-                                bool unpremultiply) noexcept {
+void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out, bool unpremultiply) noexcept {
     const Kernels& k = active_kernels();
-    const int c = channels_;
-    const std::size_t in_row_bytes = in.row_bytes();
+    const std::size_t staged_block = kHorizontalRowBlock * static_cast<std::size_t>(src_width_) * channels_;
     const int blocks = (out.height + kHorizontalRowBlock - 1) / kHorizontalRowBlock;
     const int n = threads_horizontal_;
 #pragma omp parallel num_threads(n) if (n > 1)
     {
-        std::uint8_t* scratch =
-            stage ? staged_.data() + static_cast<std::size_t>(omp_get_thread_num()) * kHorizontalRowBlock * in_row_bytes
-                  : nullptr;
+        std::uint8_t* stage =
+            stage_source_ ? staged_.data() + static_cast<std::size_t>(omp_get_thread_num()) * staged_block : nullptr;
 #pragma omp for schedule(dynamic, 4)
         for (int b = 0; b < blocks; ++b) {
             const int y0 = b * kHorizontalRowBlock;
             const int rows = std::min(kHorizontalRowBlock, out.height - y0);
-            const std::uint8_t* first = in.row(y0);
-            std::ptrdiff_t stride = in.stride;
-            if (stage) {
-                for (int r = 0; r < rows; ++r) stage_row(in.row(y0 + r), scratch + r * in_row_bytes, 0, src_width_);
-                first = scratch;
-                stride = static_cast<std::ptrdiff_t>(in_row_bytes);
-            }
-            k.horizontal[c - 1](first, stride, out.row(y0), out.stride, rows, horizontal_);
+            horizontal_rows(horizontal_, in, y0, rows, out.row(y0), out.stride, stage);
             if (unpremultiply) {
-                for (int r = 0; r < rows; ++r) k.unpremultiply(out.row(y0 + r), out.row(y0 + r), out.width, c);
+                for (int r = 0; r < rows; ++r) k.unpremultiply(out.row(y0 + r), out.row(y0 + r), out.width, channels_);
             }
         }
     }
@@ -335,10 +325,10 @@ void ResizeJob::run(const ImageView& src, const MutableImageView& dst) noexcept 
         const ImageView rows{src.row(first_row), src_width_, last_row - first_row, c, src.stride};
         MutableImageView wide{intermediate_.data(), dst_width_, last_row - first_row, c,
                               static_cast<std::ptrdiff_t>(dst.row_bytes())};
-        horizontal_pass(rows, wide, stage_source_, false);
+        horizontal_pass(rows, wide, false);
         vertical_pass(wide.view(), first_row, dst, alpha);
     } else if (need_horizontal_) {
-        horizontal_pass(src, dst, stage_source_, alpha);
+        horizontal_pass(src, dst, alpha);
     } else {
         vertical_pass(vertical_source, first_row, dst, alpha);
     }

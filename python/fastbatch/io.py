@@ -266,10 +266,8 @@ def _cmyk_to_rgb(image: Image.Image, icc_profile: Optional[bytes]) -> Image.Imag
 def _to_array(image: Image.Image, icc_profile: Optional[bytes]) -> Tuple[np.ndarray, Optional[bytes]]:
     """8-bit L/LA/RGB/RGBA pixels of a loaded image, and the profile that still describes them."""
     mode = image.mode
-    if mode in ("L", "RGB", "RGBA"):
-        return ops.pil_pixels(image), icc_profile
-    if mode == "LA":
-        return np.asarray(image), icc_profile
+    if mode in ("L", "LA", "RGB", "RGBA"):
+        return ops.pil_pixels(image), icc_profile  # in place where Pillow allows, else a copy
     if mode in _SIXTEEN_BIT_MODES:
         # 16-bit grey scaled to 8 bits with rounding (v * 255 / 65535) like fastbatch.ops; Pillow clips.
         wide = np.clip(np.asarray(image).astype(np.int64), 0, 65535)

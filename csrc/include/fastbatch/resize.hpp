@@ -42,9 +42,9 @@ private:
     // premultiplied (alpha) or packed (padded pixels), at the same place in `out`'s packed row.
     void stage_row(const std::uint8_t* in, std::uint8_t* out, int first_column, int columns) const noexcept;
     void stage_rows(const ImageView& src, int first_row, int last_row) noexcept;
-    // Filters every row of `out` from the same row of `in`, staging the source rows (stage_row) and
-    // unpremultiplying on the way as asked.
-    void horizontal_pass(const ImageView& in, const MutableImageView& out, bool stage, bool unpremultiply) noexcept;
+    // Filters every row of `out` from the same row of `in` (source rows), in parallel blocks of
+    // horizontal_rows, unpremultiplying on the way as asked.
+    void horizontal_pass(const ImageView& in, const MutableImageView& out, bool unpremultiply) noexcept;
     void vertical_pass(const ImageView& in, int first_row, const MutableImageView& out, bool unpremultiply) noexcept;
     // Source rows [first, first + count) filtered horizontally by `plan` into `out` (rows out_stride apart),
     // on the calling thread, staged through `stage` (kHorizontalRowBlock rows) when not null.
