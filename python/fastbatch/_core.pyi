@@ -12,7 +12,7 @@ writes in its docstrings: pybind11 refuses floats (which have ``__int__``), so `
 taken and checked there: a non-array or another dtype raises TypeError, a bad shape ValueError.
 """
 
-from typing import SupportsIndex
+from typing import Sequence, SupportsIndex
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +28,14 @@ def resize(
 
 def grayscale(image: npt.NDArray[np.uint8], weights: str, threads: SupportsIndex) -> npt.NDArray[np.uint8]:
     """RGB -> L, RGBA -> LA (alpha kept); 1- and 2-channel images are copied. threads=0 uses every core."""
+
+def copy(image: npt.NDArray[np.uint8], threads: SupportsIndex) -> npt.NDArray[np.uint8]:
+    """A C-contiguous copy of a uint8 (H, W) or (H, W, C) array of any strides. threads=0 uses every core."""
+
+def flatten(
+    image: npt.NDArray[np.uint8], background: Sequence[SupportsIndex], threads: SupportsIndex
+) -> npt.NDArray[np.uint8]:
+    """LA -> L or RGBA -> RGB over an opaque background (1 or 3 values): (c*a + b*(255-a) + 127) // 255."""
 
 def available_isas() -> list[str]:
     """Kernel tables this build has and this CPU runs, best last."""

@@ -285,8 +285,8 @@ def _render_reduced(
         colour = False
     pixels = ops.resize(stored, (resized_w, resized_h), filter=settings.filter, threads=threads)[:out_h, :out_w]
     if settings.grayscale and colour:
-        pixels, icc = _grey(np.ascontiguousarray(pixels), icc, settings, threads)
-    return np.ascontiguousarray(imageio.orient(pixels, orientation)), icc
+        pixels, icc = _grey(ops.packed(pixels), icc, settings, threads)
+    return ops.packed(imageio.orient(pixels, orientation)), icc
 
 
 def _render(

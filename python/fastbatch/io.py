@@ -26,7 +26,7 @@ from typing import Callable, Iterator, Optional, Tuple, Union
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError, features
 
-from . import ops
+from . import _core, ops
 
 __all__ = [
     "ImageReadError",
@@ -482,18 +482,15 @@ class EncodeOptions:
 
 
 def _flatten(pixels: np.ndarray, background: Tuple[int, int, int]) -> np.ndarray:
-    """Composite LA / RGBA (straight alpha) over an opaque background colour."""
-    colour = pixels[..., :-1].astype(np.uint32)
-    alpha = pixels[..., -1:].astype(np.uint32)
+    """Composite LA / RGBA (straight alpha) over an opaque background colour, in the core:
+    (c * a + b * (255 - a) + 127) // 255 per channel."""
     if pixels.shape[2] == 2:
         red, green, blue = background
         # Pillow's convert("L") weights, so a grey output gets the grey of the colour asked for.
-        backdrop = np.array([(red * 19595 + green * 38470 + blue * 7471 + 0x8000) >> 16], dtype=np.uint32)
+        backdrop = [(red * 19595 + green * 38470 + blue * 7471 + 0x8000) >> 16]
     else:
-        backdrop = np.array(background, dtype=np.uint32)
-    mixed = (colour * alpha + backdrop * (255 - alpha) + 127) // 255
-    mixed = mixed.astype(np.uint8)
-    return mixed[..., 0] if pixels.shape[2] == 2 else mixed
+        backdrop = list(background)
+    return _core.flatten(pixels, backdrop, 1)
 
 
 def _exif_for_output(exif: Image.Exif, size: Tuple[int, int]) -> Optional[bytes]:
