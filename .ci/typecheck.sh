@@ -59,6 +59,8 @@ from mypy.stubdoc import infer_sig_from_docstring
 SAME = {
     ("typing.SupportsInt|typing.SupportsIndex", "SupportsIndex"),
     ("int", "SupportsIndex"),
+    ("typing.SupportsFloat|typing.SupportsIndex", "float"),
+    ("float", "float"),
     ("object", "npt.NDArray[np.uint8]"),
     ("object", "object"),
     ("object", "npt.NDArray[np.uint8] | None"),

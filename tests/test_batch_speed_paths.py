@@ -100,9 +100,12 @@ def test_unorient_box_matches_orient(orientation):
     assert np.array_equal(imageio.orient(stored[st:sb, sl:sr], orientation), expected)
 
 
-@pytest.mark.parametrize("length, scale, out", [(1003, 4, 100), (4899, 8, 300), (3873, 8, 225), (640, 2, 300)])
-def test_reduced_axis_keeps_the_sampling_grid(length, scale, out):
-    first, count, resized = batch._reduced_axis(0, length, scale, out)
-    assert first == 0 and resized >= out
-    drift = abs(count / resized - length / scale / out) / (length / scale / out) * out
-    assert drift <= batch._GRID_TOLERANCE
+def test_cover_crop_off_a_block_edge_still_shrinks_on_load():
+    settings = batch._make_settings(
+        size=(100, 100), fit="cover", upscale=True, grayscale=False, luma="bt601", filter="lanczos3", exact=False,
+        format=None, quality=None, png_compression=1, background="white", strip=False, max_pixels=0,
+    )
+    # 4003x3000 -> a centred 3000x3000 crop starting at x = 501: the box resize samples from any
+    # fractional corner of the reduced image, so the crop no longer forces a full-size decode.
+    header = imageio.ImageHeader(format="JPEG", mode="RGB", stored_size=(4003, 3000), orientation=1, frames=1)
+    assert batch._max_reduction(settings)(header) == 8

@@ -115,8 +115,9 @@ InputImage as_image(const py::object& obj, int threads, bool allow_padded = fals
     return InputImage{array, view};
 }
 
-py::array resize(const py::object& image, long long width, long long height, const std::string& filter_name,
-                 long long threads) {
+// Resize of the whole image, or of `box` (left, top, right, bottom in source pixels) when given.
+py::array resize_image(const py::object& image, long long width, long long height, const std::string& filter_name,
+                       long long threads, const SourceBox* box) {
     const int nthreads = checked_threads(threads);
     InputImage in = as_image(image, nthreads, /*allow_padded=*/true);
     if (width < 1 || height < 1) {
@@ -131,8 +132,20 @@ py::array resize(const py::object& image, long long width, long long height, con
     if (!filter) {
         throw py::value_error("unknown filter '" + filter_name + "'; expected one of " + std::string(kFilterNames));
     }
+    if (box) {
+        // Negated comparisons so that NaN fails them too.
+        const bool inside = box->left >= 0.0f && box->top >= 0.0f && box->right <= in.view.width &&
+                            box->bottom <= in.view.height;
+        const bool ordered = box->left < box->right && box->top < box->bottom;
+        if (!(inside && ordered)) {
+            throw py::value_error("box (" + std::to_string(box->left) + ", " + std::to_string(box->top) + ", " +
+                                  std::to_string(box->right) + ", " + std::to_string(box->bottom) +
+                                  ") must have 0 <= left < right <= " + std::to_string(in.view.width) +
+                                  " and 0 <= top < bottom <= " + std::to_string(in.view.height));
+        }
+    }
     const int w = static_cast<int>(width), h = static_cast<int>(height), c = in.view.channels;
-    ResizeJob job(in.view.width, in.view.height, c, w, h, *filter, nthreads, in.view.padded());
+    ResizeJob job(in.view.width, in.view.height, c, w, h, *filter, nthreads, in.view.padded(), box);
     auto out = new_image(static_cast<int>(in.array.ndim()), w, h, c);
     MutableImageView dst = mutable_view(out, w, h, c);
     {
@@ -140,6 +153,19 @@ py::array resize(const py::object& image, long long width, long long height, con
         job.run(in.view, dst);
     }
     return out;
+}
+
+py::array resize(const py::object& image, long long width, long long height, const std::string& filter_name,
+                 long long threads) {
+    return resize_image(image, width, height, filter_name, threads, nullptr);
+}
+
+py::array resize_box(const py::object& image, long long width, long long height, double left, double top,
+                     double right, double bottom, const std::string& filter_name, long long threads) {
+    // Single precision, as Pillow takes a box: the same sampling positions as Image.resize(box=...).
+    const SourceBox box{static_cast<float>(left), static_cast<float>(top), static_cast<float>(right),
+                        static_cast<float>(bottom)};
+    return resize_image(image, width, height, filter_name, threads, &box);
 }
 
 py::array grayscale_image(const py::object& image, const std::string& weights_name, long long threads) {
@@ -289,6 +315,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("resize", &resize, py::arg("image"), py::arg("width"), py::arg("height"), py::arg("filter"),
           py::arg("threads"),
           "Resize a uint8 (H, W) or (H, W, C) array to width x height. threads=0 uses every core.");
+    m.def("resize_box", &resize_box, py::arg("image"), py::arg("width"), py::arg("height"), py::arg("left"),
+          py::arg("top"), py::arg("right"), py::arg("bottom"), py::arg("filter"), py::arg("threads"),
+          "Resize the source rectangle (left, top, right, bottom) to width x height, like Pillow's resize(box=...).");
     m.def("grayscale", &grayscale_image, py::arg("image"), py::arg("weights"), py::arg("threads"),
           "RGB -> L, RGBA -> LA (alpha kept); 1- and 2-channel images are copied. threads=0 uses every core.");
     m.def("copy", &copy_image, py::arg("image"), py::arg("threads"),

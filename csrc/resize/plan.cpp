@@ -47,11 +47,17 @@ int choose_precision(const std::vector<double>& weights, int taps, int out_size)
 }  // namespace
 
 AxisPlan make_axis_plan(int in_size, int out_size, Filter filter, int tap_multiple) {
+    // Every side is at most 1 << 24, so in_size is exact as a float: the same plan as ever.
+    return make_axis_plan(in_size, out_size, filter, tap_multiple, 0.0f, static_cast<float>(in_size));
+}
+
+AxisPlan make_axis_plan(int in_size, int out_size, Filter filter, int tap_multiple, float first, float last) {
     AxisPlan plan;
     plan.in_size = in_size;
     plan.out_size = out_size;
 
-    const double scale = static_cast<double>(in_size) / out_size;
+    // Pillow subtracts in float, then divides in double.
+    const double scale = static_cast<double>(last - first) / out_size;
     const double filterscale = std::max(scale, 1.0);  // widen the kernel when shrinking: antialiasing
     const double support = filter_support(filter) * filterscale;
     const int widest = static_cast<int>(std::ceil(support)) * 2 + 1;
@@ -72,7 +78,7 @@ AxisPlan make_axis_plan(int in_size, int out_size, Filter filter, int tap_multip
     plan.count.resize(out_size);
     const double inv_filterscale = 1.0 / filterscale;
     for (int i = 0; i < out_size; ++i) {
-        const double center = (i + 0.5) * scale;
+        const double center = first + (i + 0.5) * scale;
         // Pillow rounds the window ends with (int)(x + 0.5), i.e. truncation toward zero.
         int lo = static_cast<int>(center - support + 0.5);
         int hi = static_cast<int>(center + support + 0.5);

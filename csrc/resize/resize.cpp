@@ -35,7 +35,7 @@ void check_image_size(int width, int height, int channels, const char* what, std
 }
 
 ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width, int dst_height, Filter filter,
-                     int threads, bool padded_source)
+                     int threads, bool padded_source, const SourceBox* box)
     : src_width_(src_width),
       src_height_(src_height),
       channels_(channels),
@@ -51,20 +51,23 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
     check_image_size(src_width, src_height, channels, "source image", kMaxImageBytes);
     check_image_size(dst_width, dst_height, channels, "target", kMaxOutputBytes);
     const std::size_t dst_row_bytes = static_cast<std::size_t>(dst_width) * channels;
+    const SourceBox whole{0.0f, 0.0f, static_cast<float>(src_width), static_cast<float>(src_height)};
+    const SourceBox& region = box ? *box : whole;
 
     if (filter == Filter::Nearest) {
         // Pillow maps output pixel i to floor(scale * (i + 0.5)), accumulating the position in a
         // double step by step (ImagingScaleAffine); doing the same gives the same picks.
-        const double sx = static_cast<double>(src_width) / dst_width;
-        const double sy = static_cast<double>(src_height) / dst_height;
+        // With a box Pillow goes through the same stepping (an affine transform), from the box's corner.
+        const double sx = static_cast<double>(region.right - region.left) / dst_width;
+        const double sy = static_cast<double>(region.bottom - region.top) / dst_height;
         nearest_x_.resize(dst_width);
         nearest_y_.resize(dst_height);
-        double pos = sx * 0.5;
+        double pos = region.left + sx * 0.5;
         for (int& x : nearest_x_) {
             x = std::min(static_cast<int>(pos), src_width - 1);
             pos += sx;
         }
-        pos = sy * 0.5;
+        pos = region.top + sy * 0.5;
         for (int& y : nearest_y_) {
             y = std::min(static_cast<int>(pos), src_height - 1);
             pos += sy;
@@ -73,17 +76,19 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
         return;
     }
 
-    need_horizontal_ = dst_width != src_width;
-    need_vertical_ = dst_height != src_height;
+    need_horizontal_ = dst_width != src_width || region.left != 0.0f || region.right != whole.right;
+    need_vertical_ = dst_height != src_height || region.top != 0.0f || region.bottom != whole.bottom;
     const bool stage = stage_source_;
     int first_row = 0, last_row = src_height;
     if (need_vertical_) {
-        vertical_ = make_axis_plan(src_height, dst_height, filter);
+        vertical_ = make_axis_plan(src_height, dst_height, filter, 4, region.top, region.bottom);
         first_row = vertical_.first_used();
         last_row = vertical_.last_used();
     }
     // One channel steps through 16 taps per multiply-add; more channels through 4 (passes_avx2.cpp).
-    if (need_horizontal_) horizontal_ = make_axis_plan(src_width, dst_width, filter, channels == 1 ? 16 : 4);
+    if (need_horizontal_) {
+        horizontal_ = make_axis_plan(src_width, dst_width, filter, channels == 1 ? 16 : 4, region.left, region.right);
+    }
     vertical_first_ = need_horizontal_ && need_vertical_ && prefer_vertical_first();
     const std::size_t rows = static_cast<std::size_t>(last_row - first_row);
     const std::size_t src_row_bytes = static_cast<std::size_t>(src_width) * channels;

@@ -26,6 +26,19 @@ def resize(
 ) -> npt.NDArray[np.uint8]:
     """Resize a uint8 (H, W) or (H, W, C) array to width x height. threads=0 uses every core."""
 
+def resize_box(
+    image: npt.NDArray[np.uint8],
+    width: SupportsIndex,
+    height: SupportsIndex,
+    left: float,
+    top: float,
+    right: float,
+    bottom: float,
+    filter: str,
+    threads: SupportsIndex,
+) -> npt.NDArray[np.uint8]:
+    """Resize the source rectangle (left, top, right, bottom) to width x height, like Pillow's resize(box=...)."""
+
 def grayscale(image: npt.NDArray[np.uint8], weights: str, threads: SupportsIndex) -> npt.NDArray[np.uint8]:
     """RGB -> L, RGBA -> LA (alpha kept); 1- and 2-channel images are copied. threads=0 uses every core."""
 

@@ -206,9 +206,6 @@ def _source_region(src_size: Tuple[int, int], settings: Settings) -> Tuple[Tuple
 # block averaging only ever pre-filters (libvips' rule for JPEG: 1/8 when the shrink is >= 16, 1/4
 # when >= 8, 1/2 when >= 4). Nearest is excluded: it must pick source pixels, not averages.
 _FILTER_SHARE_OF_SHRINK = 2
-# How far (in output pixels, at the far edge) the reduced image's sampling grid may drift from the
-# full image's; see _reduced_axis.
-_GRID_TOLERANCE = 0.01
 
 
 def _max_reduction(settings: Settings) -> Callable[[imageio.ImageHeader], int]:
@@ -221,46 +218,9 @@ def _max_reduction(settings: Settings) -> Callable[[imageio.ImageHeader], int]:
         left, top, right, bottom = region
         shrink = min((right - left) / out_size[0], (bottom - top) / out_size[1])
         limit = max(1, int(shrink // _FILTER_SHARE_OF_SHRINK))
-        # Reduced pixels are blocks of the stored image from its top-left corner; a crop must start
-        # on a block edge there, or its sampling grid would be shifted.
-        left, top, _, _ = imageio.unorient_box(region, header.size, header.orientation)
-        return next(s for s in imageio.DCT_SCALES if s <= limit and left % s == 0 and top % s == 0)
+        return next(s for s in imageio.DCT_SCALES if s <= limit)
 
     return allowed
-
-
-def _reduced_axis(start: int, length: int, scale: int, out: int) -> Tuple[int, int, int]:
-    """(first, count, resized) for one axis of a shrunk-on-load image.
-
-    The full image's region [start, start + length) is [start / scale, (start + length) / scale) in
-    reduced pixels: its start is whole (see _max_reduction) but its length rarely is, and resizing
-    ceil(length / scale) pixels to ``out`` would stretch the image by up to a reduced pixel. Instead
-    ``count`` reduced pixels are resized to ``resized`` >= out with count / resized as close to
-    (length / scale) / out as needed, and the first ``out`` results kept: the same sampling grid as
-    resizing the full region to ``out``.
-    """
-    first = start // scale
-    wanted = length / scale / out  # reduced pixels per output pixel
-    best = (float("inf"), out, max(1, round(length / scale)))
-    for resized in range(out, 2 * out + 2):
-        count = max(1, round(resized * wanted))
-        drift = abs(count / resized - wanted) / wanted * out  # output pixels, at the far edge
-        if drift < best[0]:
-            best = (drift, resized, count)
-        if drift <= _GRID_TOLERANCE:
-            break
-    _, resized, count = best
-    return first, count, resized
-
-
-def _take(pixels: np.ndarray, first_y: int, count_y: int, first_x: int, count_x: int) -> np.ndarray:
-    """pixels[first_y:+count_y, first_x:+count_x], the edge repeated where it runs past the image."""
-    region = pixels[first_y : first_y + count_y, first_x : first_x + count_x]
-    short_y, short_x = count_y - region.shape[0], count_x - region.shape[1]
-    if short_y <= 0 and short_x <= 0:
-        return region
-    padding = [(0, max(0, short_y)), (0, max(0, short_x))] + [(0, 0)] * (pixels.ndim - 2)
-    return np.pad(ops.packed(region), padding, mode="edge")  # np.pad is slow on a strided view
 
 
 def _render_reduced(
@@ -268,24 +228,24 @@ def _render_reduced(
 ) -> Tuple[np.ndarray, Optional[bytes]]:
     """_render for pixels the decoder shrank by decoded.scale: same output size and sampling grid.
 
-    Planned in stored orientation, where the decoder's blocks start at the top-left corner; only the
-    small result is turned upright.
+    Reduced pixel i covers full pixels [i * scale, (i + 1) * scale) of the stored image, so the full
+    image's region is the box region / scale of the reduced one, fractions and all; the last reduced
+    pixel of an odd side is partial and only its covered part is sampled. Planned in stored
+    orientation; only the small result is turned upright.
     """
     scale, orientation = decoded.scale, decoded.orientation
     out_size, region = _source_region(src_size, settings)
     left, top, right, bottom = imageio.unorient_box(region, src_size, orientation)
+    box = (left / scale, top / scale, right / scale, bottom / scale)
     out_w, out_h = out_size[::-1] if orientation in imageio.TRANSPOSING_ORIENTATIONS else out_size
-    first_x, count_x, resized_w = _reduced_axis(left, right - left, scale, out_w)
-    first_y, count_y, resized_h = _reduced_axis(top, bottom - top, scale, out_h)
-    stored = _take(decoded.pixels, first_y, count_y, first_x, count_x)
-    icc = decoded.icc_profile
+    stored, icc = decoded.pixels, decoded.icc_profile
     colour = stored.ndim == 3 and stored.shape[2] >= 3
     if settings.grayscale and colour and not imageio.needs_srgb_conversion(stored, icc):
         stored = ops.grayscale(stored, weights=settings.luma, threads=threads)
         colour = False
-    pixels = ops.resize(stored, (resized_w, resized_h), filter=settings.filter, threads=threads)[:out_h, :out_w]
+    pixels = ops.resize(stored, (out_w, out_h), filter=settings.filter, threads=threads, box=box)
     if settings.grayscale and colour:
-        pixels, icc = _grey(ops.packed(pixels), icc, settings, threads)
+        pixels, icc = _grey(pixels, icc, settings, threads)
     return ops.packed(imageio.orient(pixels, orientation)), icc
 
 

@@ -133,23 +133,51 @@ def _array_to_pil(array: np.ndarray) -> Image.Image:
     return Image.fromarray(array, _MODE_OF_CHANNELS[channels])
 
 
-@overload
-def resize(image: np.ndarray, size: Size, *, filter: str = ..., threads: Optional[int] = ...) -> np.ndarray: ...
-@overload
-def resize(image: Image.Image, size: Size, *, filter: str = ..., threads: Optional[int] = ...) -> Image.Image: ...
+Box = Tuple[float, float, float, float]
 
 
-def resize(image: ArrayOrImage, size: Size, *, filter: str = "lanczos3", threads: Optional[int] = None) -> ArrayOrImage:
+@overload
+def resize(
+    image: np.ndarray, size: Size, *, filter: str = ..., threads: Optional[int] = ..., box: Optional[Box] = ...
+) -> np.ndarray: ...
+@overload
+def resize(
+    image: Image.Image, size: Size, *, filter: str = ..., threads: Optional[int] = ..., box: Optional[Box] = ...
+) -> Image.Image: ...
+
+
+def resize(
+    image: ArrayOrImage,
+    size: Size,
+    *,
+    filter: str = "lanczos3",
+    threads: Optional[int] = None,
+    box: Optional[Box] = None,
+) -> ArrayOrImage:
     """Resize to exactly ``size`` = (width, height) with one of Pillow's filters.
 
-    2- and 4-channel images are filtered premultiplied by alpha, as Pillow does. Returns a new
-    C-contiguous uint8 array, or a PIL image when given one.
+    2- and 4-channel images are filtered premultiplied by alpha, as Pillow does. ``box`` = (left, top,
+    right, bottom) in source pixels, fractions allowed, resizes that rectangle instead of the whole
+    image (Pillow's ``Image.resize(box=...)``: pixels just outside it still weigh in at its edges).
+    Returns a new C-contiguous uint8 array, or a PIL image when given one.
     """
     width, height = _size_arg(size)
     nthreads = _threads_arg(threads)
-    if isinstance(image, Image.Image):
-        return _array_to_pil(_core.resize(_pil_to_array(image), width, height, filter, nthreads))
-    return _core.resize(image, width, height, filter, nthreads)
+    pixels = _pil_to_array(image) if isinstance(image, Image.Image) else image
+    if box is None:
+        result = _core.resize(pixels, width, height, filter, nthreads)
+    else:
+        left, top, right, bottom = _box_arg(box)
+        result = _core.resize_box(pixels, width, height, left, top, right, bottom, filter, nthreads)
+    return _array_to_pil(result) if isinstance(image, Image.Image) else result
+
+
+def _box_arg(box: object) -> Box:
+    try:
+        left, top, right, bottom = cast("Iterable[object]", box)
+        return float(left), float(top), float(right), float(bottom)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TypeError(f"box must be (left, top, right, bottom) numbers, got {box!r}") from None
 
 
 @overload

@@ -30,12 +30,16 @@ struct AxisPlan {
     int last_used() const { return start.back() + count.back(); }
 };
 
-// Builds the plan Pillow would build for resizing [0, in_size) onto out_size samples: kernel
-// centred at (i + 0.5) * scale, widened by the scale when shrinking, weights normalised to sum 1.
+// Builds the plan Pillow would build for resizing the source interval [first, last) onto out_size
+// samples (Pillow's resize box; [0, in_size) by default): kernel centred at first + (i + 0.5) * scale,
+// scale = (last - first) / out_size, widened by the scale when shrinking, clipped to [0, in_size),
+// weights normalised to sum 1. The interval is in single precision, as Pillow takes it.
 // Weights are rounded to int16 at the highest precision (<= 22 bits, Pillow's) that keeps every
 // weight in int16 and every sum of 255 * |weight| in int32, and each output's weights are corrected
 // to sum exactly to 1 << precision so a solid colour stays that colour.
 // tap_multiple (a power of two) rounds `taps` up so a vector pass can step through whole groups.
 AxisPlan make_axis_plan(int in_size, int out_size, Filter filter, int tap_multiple = 4);
+// 0 <= first < last <= in_size.
+AxisPlan make_axis_plan(int in_size, int out_size, Filter filter, int tap_multiple, float first, float last);
 
 }  // namespace fastbatch

@@ -22,13 +22,21 @@ inline constexpr std::uint64_t kMaxImageBytes = std::uint64_t{1} << 36;
 // allocation through risks the out-of-memory killer rather than a clear error.
 inline constexpr std::uint64_t kMaxOutputBytes = std::uint64_t{1} << 32;
 
+// The source rectangle a resize samples (Pillow's resize box), in source pixels; single precision
+// as Pillow takes it. Windows near its edges still read the pixels around it, as Pillow's do.
+struct SourceBox {
+    float left, top, right, bottom;
+};
+
 class ResizeJob {
 public:
     // Throws std::invalid_argument on bad sizes or channels, std::bad_alloc when out of memory.
     // padded_source: 3-channel source pixels padded to 4 bytes (Pillow's RGB), read without a copy
     // of the whole image: each block of rows is packed on its way into the first pass.
+    // box: the part of the source to sample (the whole source when null), 0 <= left < right <=
+    // src_width and 0 <= top < bottom <= src_height, checked by the caller.
     ResizeJob(int src_width, int src_height, int channels, int dst_width, int dst_height, Filter filter,
-              int threads, bool padded_source = false);
+              int threads, bool padded_source = false, const SourceBox* box = nullptr);
 
     // src must be src_width x src_height x channels (its pixels padded to 4 bytes when the job was
     // made with padded_source), dst dst_width x dst_height x channels.
