@@ -1,5 +1,5 @@
-"""atheris target: the bindings (_core.resize / _core.grayscale) with arbitrary shapes, strides,
-sizes, filter names, weights and thread counts.
+"""atheris target: the bindings (_core.resize / resize_box / grayscale / copy / flatten) with arbitrary
+shapes, strides, sizes, boxes, filter names, weights, backgrounds and thread counts.
 
 The contract under test: any input either gives a correct-looking result or raises TypeError /
 ValueError (MemoryError for sizes the machine cannot hold); never a crash, never an out-of-bounds
@@ -68,8 +68,26 @@ def TestOneInput(data: bytes) -> None:
     image = _image(fdp)
     if image is None:
         return
-    op = fdp.ConsumeIntInRange(0, 3)
+    op = fdp.ConsumeIntInRange(0, 5)
     threads = fdp.PickValueInList([0, 1, 2, 3, -1, 1 << 20])
+    if op == 4:
+        try:
+            out = _core.copy(image, threads)
+        except (TypeError, ValueError):
+            return
+        assert out.flags.c_contiguous and not np.shares_memory(out, image)
+        np.testing.assert_array_equal(out, image)
+        return
+    if op == 5:
+        background = [fdp.ConsumeIntInRange(-1, 256) for _ in range(fdp.ConsumeIntInRange(0, 4))]
+        try:
+            out = _core.flatten(image, background, threads)
+        except (TypeError, ValueError):
+            return
+        wide = image.astype(np.int64)
+        expected = (wide[..., :-1] * wide[..., -1:] + np.array(background) * (255 - wide[..., -1:]) + 127) // 255
+        np.testing.assert_array_equal(out, expected.astype(np.uint8).reshape(out.shape))
+        return
     if op == 3:
         weights = fdp.PickValueInList(WEIGHTS)
         try:
@@ -89,13 +107,26 @@ def TestOneInput(data: bytes) -> None:
     if 0 < width * height * 4 and width * height > (1 << 22) and width <= (1 << 24) and height <= (1 << 24):
         return  # valid but too large to be worth the time (tests/test_limits.py covers allocation failure)
     name = fdp.PickValueInList(FILTERS)
+    # A box now and then: mostly inside the image (fractions, slivers), sometimes outside or NaN.
+    box = None
+    if op == 2 and image.ndim >= 2:
+        limits = (image.shape[1], image.shape[0], image.shape[1], image.shape[0])
+        box = tuple(
+            fdp.ConsumeFloat() if fdp.ConsumeIntInRange(0, 15) == 0 else fdp.ConsumeProbability() * limit
+            for limit in limits
+        )
+    def run(pixels, nthreads):  # type: ignore[no-untyped-def]
+        if box is None:
+            return _core.resize(pixels, width, height, name, nthreads)
+        return _core.resize_box(pixels, width, height, *box, name, nthreads)
+
     try:
-        out = _core.resize(image, width, height, name, threads)
+        out = run(image, threads)
     except (TypeError, ValueError, MemoryError):
         return
     channels = image.shape[2:] if image.ndim == 3 else ()
     assert out.shape == (height, width) + channels and out.dtype == np.uint8 and out.flags.c_contiguous
-    np.testing.assert_array_equal(out, _core.resize(np.ascontiguousarray(image), width, height, name, 1))
+    np.testing.assert_array_equal(out, run(np.ascontiguousarray(image), 1))
 
 
 def main() -> None:
