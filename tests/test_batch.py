@@ -475,6 +475,27 @@ def test_pixels_in_flight_are_bounded(tmp_path, monkeypatch):
     assert max(running for _, _, running in executor.submissions) <= 2
 
 
+def test_pixels_in_flight_count_what_the_decoder_holds(tmp_path, monkeypatch):
+    # A 400x400 JPEG fitted into 8x8 decodes at 1/8: 2500 pixels held, not 160000. Under a budget of
+    # 20000 it is then the smallest job instead of one too big to share the machine.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    corpus.save(corpus.photo(400, 400, seed=1), folder / "big.jpg")
+    for index in range(3):
+        corpus.save(corpus.photo(100, 100, seed=index), folder / f"small{index}.png")
+    monkeypatch.setattr(batch, "_cpu_count", lambda: 2)
+    executor = RecordingExecutor(workers=2)
+    report = fastbatch.process_batch(folder, tmp_path / "out", size=8, executor=executor, pixels_in_flight=20000)
+    executor.shutdown()
+    assert report.ok
+    assert [name for name, _, _ in executor.submissions] == ["small0.png", "small1.png", "small2.png", "big.jpg"]
+    assert executor.submissions[0][1] == 1  # shares the cores
+    exact = RecordingExecutor(workers=2)
+    fastbatch.process_batch(folder, tmp_path / "exact", size=8, executor=exact, pixels_in_flight=20000, exact=True)
+    exact.shutdown()
+    assert exact.submissions[0][:2] == ("big.jpg", None)  # --exact decodes it whole: over budget, alone
+
+
 class PicklingExecutor(Executor):
     """Runs each job inline after a pickle round trip, as a process pool or Dask would ship it."""
 

@@ -800,6 +800,7 @@ def _run_batch(
 
     planned: List[Tuple[_Input, Path, str]] = []
     pixels_of: Dict[Path, int] = {}
+    reduction = _max_reduction(settings)
     early: List[FileOutcome] = list(refused)
     for item, (header, error) in zip(inputs, headers):
         if header is None:
@@ -807,7 +808,9 @@ def _run_batch(
             continue
         dst, out_format = _plan_output(item, header, settings, template, output_path)
         planned.append((item, dst, out_format))
-        pixels_of[item.src] = header.pixels
+        # What the decoder will hold: a JPEG shrunk on load holds 1/scale^2 of its stored pixels.
+        scale = imageio.decode_scale(header, reduction(header))
+        pixels_of[item.src] = max(1, header.pixels // (scale * scale))
 
     problems = _conflicts(planned, inputs)
     if problems:

@@ -39,6 +39,7 @@ __all__ = [
     "read_header",
     "decode",
     "DCT_SCALES",
+    "decode_scale",
     "needs_srgb_conversion",
     "convert_to_srgb",
     "encode",
@@ -292,6 +293,14 @@ def _is_non_srgb_rgb(icc_profile: Optional[bytes]) -> bool:
     return profile is not None and profile.profile.xcolor_space.strip() == "RGB" and not _is_srgb(profile)
 
 
+def decode_scale(header: ImageHeader, max_reduction: int) -> int:
+    """The factor by which decode() will shrink this file when allowed ``max_reduction``: a JPEG DCT
+    scale (8, 4, 2) when the file is a single-frame JPEG, else 1."""
+    if header.format != "JPEG" or header.frames != 1:
+        return 1
+    return next(s for s in DCT_SCALES if s <= max(1, max_reduction))
+
+
 def _draft(image: Image.Image, header: ImageHeader, max_reduction: int, grey: bool) -> int:
     """Let a JPEG decoder shrink by a DCT scale <= max_reduction and/or emit luma only; the scale used.
 
@@ -301,7 +310,7 @@ def _draft(image: Image.Image, header: ImageHeader, max_reduction: int, grey: bo
     """
     if image.format != "JPEG" or header.frames != 1:
         return 1
-    scale = next(s for s in DCT_SCALES if s <= max(1, max_reduction))
+    scale = decode_scale(header, max_reduction)
     want_luma = grey and image.mode == "RGB" and not _is_non_srgb_rgb(image.info.get("icc_profile"))
     if scale == 1 and not want_luma:
         return 1
