@@ -21,6 +21,9 @@ SIZES = [
     ((300, 400), (400, 300)),  # same size: a copy
     ((1, 1), (3, 3)),
     ((5, 1), (2, 2)),
+    ((40, 7), (3, 20)),  # narrower than the kernel: the single-row kernel with guarded loads
+    ((9, 517), (101, 5)),  # blocks of four rows plus a leftover row, an odd width
+    ((600, 900), (299, 600)),  # horizontal only, big enough for two threads
 ]
 
 

@@ -22,24 +22,25 @@ inline std::uint8_t clip_fixed(std::int32_t acc, int precision) {
 // Horizontal pass, 3 or 4 channels: four taps per step. The four pixels' bytes are shuffled into
 // pairs (c of tap t, c of tap t+1), widened to 16 bits and multiplied by (k_t, k_t+1) pairs:
 // lane 0 sums taps t, t+1 and lane 1 taps t+2, t+3, per channel.
-template <int C>
+// Step: bytes a source pixel (4 for padded RGB, whose fourth byte is summed but not stored).
+template <int C, int Step = C>
 void horizontal_avx2_rgb(const std::uint8_t* src, std::uint8_t* dst, const AxisPlan& plan, std::size_t src_bytes) {
-    static_assert(C == 3 || C == 4);
-    const __m128i pairs = C == 4 ? _mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15)
+    static_assert((C == 3 || C == 4) && (Step == C || Step == 4));
+    const __m128i pairs = Step == 4 ? _mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15)
                                  : _mm_setr_epi8(0, 3, 1, 4, 2, 5, -1, -1, 6, 9, 7, 10, 8, 11, -1, -1);
     const __m256i coeff_spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
     const __m128i shift = _mm_cvtsi32_si128(plan.precision);
     const std::int32_t half = std::int32_t{1} << (plan.precision - 1);
     for (int x = 0; x < plan.out_size; ++x) {
         const std::int16_t* k = plan.coeffs_of(x);
-        const std::size_t first = static_cast<std::size_t>(plan.start[x]) * C;
+        const std::size_t first = static_cast<std::size_t>(plan.start[x]) * Step;
         const std::uint8_t* s = src + first;
         const int count = plan.count[x];
         __m256i acc = _mm256_setzero_si256();
         int t = 0;
         // A 16-byte load at tap t must stay inside the row.
-        for (; t + 4 <= count && first + static_cast<std::size_t>(t) * C + 16 <= src_bytes; t += 4) {
-            __m128i px = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + t * C)), pairs);
+        for (; t + 4 <= count && first + static_cast<std::size_t>(t) * Step + 16 <= src_bytes; t += 4) {
+            __m128i px = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + t * Step)), pairs);
             __m256i wide = _mm256_cvtepu8_epi16(px);
             // (k_t, k_t+1) in every 32-bit slot of lane 0, (k_t+2, k_t+3) in lane 1.
             __m256i kk = _mm256_permutevar8x32_epi32(
@@ -50,7 +51,7 @@ void horizontal_avx2_rgb(const std::uint8_t* src, std::uint8_t* dst, const AxisP
         alignas(16) std::int32_t lanes[4];
         _mm_store_si128(reinterpret_cast<__m128i*>(lanes), sum);
         for (; t < count; ++t) {
-            for (int c = 0; c < C; ++c) lanes[c] += s[t * C + c] * k[t];
+            for (int c = 0; c < C; ++c) lanes[c] += s[t * Step + c] * k[t];
         }
         for (int c = 0; c < C; ++c) dst[x * C + c] = clip_fixed(lanes[c] + half, plan.precision);
     }
@@ -141,18 +142,20 @@ inline std::uint32_t finish4(__m128i sums, __m128i half, __m128i shift) {
 // of tap t+1) as 16-bit pairs, lane 1 the same for taps t+2, t+3. One multiply-add by
 // (k_t, k_t+1 | k_t+2, k_t+3) then sums two taps per channel per lane. Three channels read 16
 // bytes for 12; the group that would read past the row is loaded through a small copy instead.
-template <int C>
+// Step: bytes a source pixel (4 for padded RGB: four whole pixels a load, no tail copy, the fourth
+// byte's sum dropped at the store).
+template <int C, int Step = C>
 void horizontal4_rgb(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_t* dst, std::ptrdiff_t dst_stride,
                      const AxisPlan& plan) {
     constexpr char Z = -1;  // pshufb: zero byte
-    const __m256i pairs = C == 4 ? _mm256_setr_epi8(0, Z, 4, Z, 1, Z, 5, Z, 2, Z, 6, Z, 3, Z, 7, Z,  //
+    const __m256i pairs = Step == 4 ? _mm256_setr_epi8(0, Z, 4, Z, 1, Z, 5, Z, 2, Z, 6, Z, 3, Z, 7, Z,  //
                                                     8, Z, 12, Z, 9, Z, 13, Z, 10, Z, 14, Z, 11, Z, 15, Z)
                                  : _mm256_setr_epi8(0, Z, 3, Z, 1, Z, 4, Z, 2, Z, 5, Z, Z, Z, Z, Z,  //
                                                     6, Z, 9, Z, 7, Z, 10, Z, 8, Z, 11, Z, Z, Z, Z, Z);
     const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
     const __m128i shift = _mm_cvtsi32_si128(plan.precision);
     const __m128i half = _mm_set1_epi32(1 << (plan.precision - 1));
-    const std::size_t row_bytes = static_cast<std::size_t>(plan.in_size) * C;
+    const std::size_t row_bytes = static_cast<std::size_t>(plan.in_size) * Step;
     const PlanFields f(plan);
     const int taps = f.taps, out_size = f.out_size;
     const std::int32_t* const starts = f.starts;
@@ -163,17 +166,17 @@ void horizontal4_rgb(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_
     };
     for (int x = 0; x < out_size; ++x) {
         const std::int16_t* k = coeffs + static_cast<std::size_t>(x) * taps;
-        const std::size_t first = static_cast<std::size_t>(starts[x]) * C;
+        const std::size_t first = static_cast<std::size_t>(starts[x]) * Step;
         const std::uint8_t* s0 = src + first;
         // Groups whose 16-byte load stays inside the row.
         int safe_taps = taps;
-        if (C == 3 && first + static_cast<std::size_t>(taps) * 3 + 4 > row_bytes) safe_taps = taps - 4;
+        if (Step == 3 && first + static_cast<std::size_t>(taps) * 3 + 4 > row_bytes) safe_taps = taps - 4;
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
         int t = 0;
         for (; t < safe_taps; t += 4) {
             const __m256i kk = _mm256_permutevar8x32_epi32(
                 _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t))), spread);
-            const std::uint8_t* p = s0 + t * C;
+            const std::uint8_t* p = s0 + t * Step;
             a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(widen(p), kk));
             a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(widen(p + stride), kk));
             a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(widen(p + 2 * stride), kk));
@@ -188,7 +191,7 @@ void horizontal4_rgb(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_
                 std::memcpy(copy, p, 12);
                 return _mm256_madd_epi16(widen(copy), kk);
             };
-            const std::uint8_t* p = s0 + t * C;
+            const std::uint8_t* p = s0 + t * Step;
             a0 = _mm256_add_epi32(a0, tail(p));
             a1 = _mm256_add_epi32(a1, tail(p + stride));
             a2 = _mm256_add_epi32(a2, tail(p + 2 * stride));
@@ -307,10 +310,10 @@ void horizontal4_gray_alpha(const std::uint8_t* src, std::ptrdiff_t stride, std:
     }
 }
 
-template <int C>
+template <int C, int Step = C>
 void horizontal_avx2(const std::uint8_t* src, std::ptrdiff_t src_stride, std::uint8_t* dst, std::ptrdiff_t dst_stride,
                      int rows, const AxisPlan& plan) {
-    const std::size_t src_bytes = static_cast<std::size_t>(plan.in_size) * C;
+    const std::size_t src_bytes = static_cast<std::size_t>(plan.in_size) * Step;
     int r = 0;
     // The 1-channel block kernel needs taps in whole groups of 16 (the orchestrator plans them so).
     if (plan.full_windows && (C != 1 || plan.taps % 16 == 0)) {
@@ -322,7 +325,7 @@ void horizontal_avx2(const std::uint8_t* src, std::ptrdiff_t src_stride, std::ui
             } else if constexpr (C == 2) {
                 horizontal4_gray_alpha(s, src_stride, d, dst_stride, plan);
             } else {
-                horizontal4_rgb<C>(s, src_stride, d, dst_stride, plan);
+                horizontal4_rgb<C, Step>(s, src_stride, d, dst_stride, plan);
             }
         }
     }
@@ -335,7 +338,7 @@ void horizontal_avx2(const std::uint8_t* src, std::ptrdiff_t src_stride, std::ui
         } else if constexpr (C == 2) {
             horizontal_avx2_gray_alpha(s, d, plan, src_bytes);
         } else {
-            horizontal_avx2_rgb<C>(s, d, plan, src_bytes);
+            horizontal_avx2_rgb<C, Step>(s, d, plan, src_bytes);
         }
     }
 }
@@ -613,6 +616,7 @@ const Kernels* avx2_kernels() {
         k.vertical = vertical_avx2;
         k.premultiply = premultiply_avx2;
         k.unpremultiply = unpremultiply_avx2;
+        k.horizontal_padded_rgb = horizontal_avx2<3, 4>;
         k.pack_padded_rgb = pack_padded_rgb_avx2;
         k.gray_bt601[0] = gray_avx2<3, false, false>;
         k.gray_bt601[1] = gray_avx2<4, false, true>;

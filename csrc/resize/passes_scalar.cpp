@@ -12,25 +12,26 @@ inline std::uint8_t clip_fixed(std::int32_t acc, int precision) {
     return static_cast<std::uint8_t>(std::clamp(acc >> precision, 0, 255));
 }
 
-template <int C>
+// C channels out of Step bytes a source pixel (Step > C: Pillow's padded RGB).
+template <int C, int Step = C>
 void horizontal_scalar_row(const std::uint8_t* src, std::uint8_t* dst, const AxisPlan& plan) {
     const std::int32_t half = std::int32_t{1} << (plan.precision - 1);
     for (int x = 0; x < plan.out_size; ++x) {
         const std::int16_t* k = plan.coeffs_of(x);
-        const std::uint8_t* s = src + static_cast<std::size_t>(plan.start[x]) * C;
+        const std::uint8_t* s = src + static_cast<std::size_t>(plan.start[x]) * Step;
         std::int32_t acc[C];
         for (int c = 0; c < C; ++c) acc[c] = half;
         for (int t = 0; t < plan.count[x]; ++t) {
-            for (int c = 0; c < C; ++c) acc[c] += s[t * C + c] * k[t];
+            for (int c = 0; c < C; ++c) acc[c] += s[t * Step + c] * k[t];
         }
         for (int c = 0; c < C; ++c) dst[x * C + c] = clip_fixed(acc[c], plan.precision);
     }
 }
 
-template <int C>
+template <int C, int Step = C>
 void horizontal_scalar(const std::uint8_t* src, std::ptrdiff_t src_stride, std::uint8_t* dst,
                        std::ptrdiff_t dst_stride, int rows, const AxisPlan& plan) {
-    for (int r = 0; r < rows; ++r) horizontal_scalar_row<C>(src + r * src_stride, dst + r * dst_stride, plan);
+    for (int r = 0; r < rows; ++r) horizontal_scalar_row<C, Step>(src + r * src_stride, dst + r * dst_stride, plan);
 }
 
 void vertical_scalar(const std::uint8_t* first_row, std::ptrdiff_t stride, int count, const std::int16_t* coeffs,
@@ -110,6 +111,7 @@ const Kernels& scalar_kernels() {
         vertical_scalar,
         premultiply_scalar,
         unpremultiply_scalar,
+        horizontal_scalar<3, 4>,
         pack_padded_rgb_scalar,
         {gray_bt601_scalar<3, false>, gray_bt601_scalar<4, true>, gray_bt601_scalar<4, false>},
         {gray_bt709_scalar<3, false>, gray_bt709_scalar<4, true>, gray_bt709_scalar<4, false>},

@@ -119,12 +119,13 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
         intermediate_.resize(per_thread * kHorizontalRowBlock * src_row_bytes);
         if (stage) staged_.resize(rows * src_row_bytes);
     } else if (stream_horizontal_first_) {
+        // The horizontal pass reads padded rows in place: only alpha is staged on its way into it.
         intermediate_.resize(static_cast<std::size_t>(window_rows_) * dst_row_bytes);
-        if (stage) staged_.resize(kHorizontalRowBlock * src_row_bytes);
+        if (alpha_) staged_.resize(kHorizontalRowBlock * src_row_bytes);
     } else if (need_horizontal_ && need_vertical_) {
         intermediate_.resize(rows * dst_row_bytes);
-        if (stage) staged_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
-    } else if (need_horizontal_ && stage) {
+        if (alpha_) staged_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
+    } else if (need_horizontal_ && alpha_) {
         staged_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
     } else if (need_vertical_ && stage) {
         staged_.resize(rows * src_row_bytes);
@@ -179,7 +180,7 @@ void ResizeJob::horizontal_pass(const ImageView& in, const MutableImageView& out
 #pragma omp parallel num_threads(n) if (n > 1)
     {
         std::uint8_t* stage =
-            stage_source_ ? staged_.data() + static_cast<std::size_t>(omp_get_thread_num()) * staged_block : nullptr;
+            alpha_ ? staged_.data() + static_cast<std::size_t>(omp_get_thread_num()) * staged_block : nullptr;
 #pragma omp for schedule(dynamic, 4)
         for (int b = 0; b < blocks; ++b) {
             const int y0 = b * kHorizontalRowBlock;
@@ -210,7 +211,9 @@ void ResizeJob::horizontal_rows(const AxisPlan& plan, const ImageView& in, int f
             from = stage;
             stride = static_cast<std::ptrdiff_t>(staged_row_bytes);
         }
-        k.horizontal[channels_ - 1](from, stride, out + r0 * out_stride, out_stride, rows, plan);
+        // Padded source rows are read in place by their own kernel; staged rows are packed.
+        const auto kernel = padded_source_ && stage == nullptr ? k.horizontal_padded_rgb : k.horizontal[channels_ - 1];
+        kernel(from, stride, out + r0 * out_stride, out_stride, rows, plan);
     }
 }
 
@@ -222,7 +225,7 @@ void ResizeJob::run_horizontal_first(const ImageView& src, const MutableImageVie
     const std::size_t row_bytes = dst.row_bytes();
     const auto stride = static_cast<std::ptrdiff_t>(row_bytes);
     std::uint8_t* window = intermediate_.data();
-    std::uint8_t* stage = stage_source_ ? staged_.data() : nullptr;
+    std::uint8_t* stage = alpha_ ? staged_.data() : nullptr;
     const int last_row = vertical_.last_used();
     int window_first = vertical_.first_used();  // source row held in window row 0
     int filled = window_first;                  // one past the last filtered row

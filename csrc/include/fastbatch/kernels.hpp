@@ -31,6 +31,12 @@ struct Kernels {
     void (*premultiply)(const std::uint8_t* src, std::uint8_t* dst, int width, int channels);
     void (*unpremultiply)(const std::uint8_t* src, std::uint8_t* dst, int width, int channels);
 
+    // The horizontal pass for 3-channel source rows whose pixels are padded to 4 bytes (Pillow's
+    // layout): src[4 * (plan.start[x] + t) + c], dst packed, 3 bytes a pixel. Same sums as
+    // horizontal[2] on the packed rows, without packing them first.
+    void (*horizontal_padded_rgb)(const std::uint8_t* src, std::ptrdiff_t src_stride, std::uint8_t* dst,
+                                  std::ptrdiff_t dst_stride, int rows, const AxisPlan& plan);
+
     // RGB pixels padded to 4 bytes (Pillow's layout) packed to 3: dst gets width * 3 bytes.
     void (*pack_padded_rgb)(const std::uint8_t* src, std::uint8_t* dst, int width);
 

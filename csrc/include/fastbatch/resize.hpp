@@ -32,7 +32,8 @@ class ResizeJob {
 public:
     // Throws std::invalid_argument on bad sizes or channels, std::bad_alloc when out of memory.
     // padded_source: 3-channel source pixels padded to 4 bytes (Pillow's RGB), read without a copy
-    // of the whole image: each block of rows is packed on its way into the first pass.
+    // of the whole image: in place by the horizontal pass, packed on their way into a vertical
+    // first pass.
     // box: the part of the source to sample (the whole source when null), 0 <= left < right <=
     // src_width and 0 <= top < bottom <= src_height, checked by the caller.
     ResizeJob(int src_width, int src_height, int channels, int dst_width, int dst_height, Filter filter,
@@ -68,7 +69,9 @@ private:
 
     int src_width_, src_height_, channels_, dst_width_, dst_height_;
     bool alpha_, padded_source_;
-    bool stage_source_;  // alpha_ || padded_source_: source rows go through stage_row
+    // alpha_ || padded_source_: source rows go through stage_row on their way into the vertical pass;
+    // into the horizontal pass only alpha rows do (padded ones have their own kernel).
+    bool stage_source_;
     Filter filter_;
     bool need_horizontal_ = false, need_vertical_ = false;
     bool vertical_first_ = false;
