@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "fastbatch/kernels.hpp"
 
@@ -164,46 +165,56 @@ void horizontal4_rgb(const std::uint8_t* src, std::ptrdiff_t stride, std::uint8_
         return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
                                    pairs);
     };
-    for (int x = 0; x < out_size; ++x) {
-        const std::int16_t* k = coeffs + static_cast<std::size_t>(x) * taps;
-        const std::size_t first = static_cast<std::size_t>(starts[x]) * Step;
-        const std::uint8_t* s0 = src + first;
-        // Groups whose 16-byte load stays inside the row.
-        int safe_taps = taps;
-        if (Step == 3 && first + static_cast<std::size_t>(taps) * 3 + 4 > row_bytes) safe_taps = taps - 4;
-        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-        int t = 0;
-        for (; t < safe_taps; t += 4) {
-            const __m256i kk = _mm256_permutevar8x32_epi32(
-                _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t))), spread);
-            const std::uint8_t* p = s0 + t * Step;
-            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(widen(p), kk));
-            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(widen(p + stride), kk));
-            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(widen(p + 2 * stride), kk));
-            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(widen(p + 3 * stride), kk));
+    // Outputs whose every 16-byte load stays inside the row come first (starts only grow), so their
+    // loop has no tail to test for: 3-channel rows ran 0-10% faster (A/B in one process, 1 thread).
+    int safe_outputs = out_size;
+    if constexpr (Step == 3) {
+        while (safe_outputs > 0 &&
+               static_cast<std::size_t>(starts[safe_outputs - 1]) * 3 + static_cast<std::size_t>(taps) * 3 + 4 > row_bytes) {
+            --safe_outputs;
         }
-        if (t < taps) {  // last group of a 3-channel row end: copy its 12 bytes out first
-            const __m256i kk = _mm256_permutevar8x32_epi32(
-                _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t))), spread);
-            // Written out per row: taking the accumulators' addresses would keep them in memory.
-            auto tail = [&](const std::uint8_t* p) {
-                alignas(16) std::uint8_t copy[16] = {};
-                std::memcpy(copy, p, 12);
-                return _mm256_madd_epi16(widen(copy), kk);
-            };
-            const std::uint8_t* p = s0 + t * Step;
-            a0 = _mm256_add_epi32(a0, tail(p));
-            a1 = _mm256_add_epi32(a1, tail(p + stride));
-            a2 = _mm256_add_epi32(a2, tail(p + 2 * stride));
-            a3 = _mm256_add_epi32(a3, tail(p + 3 * stride));
-        }
-        const std::uint32_t o0 = finish4(fold(a0), half, shift), o1 = finish4(fold(a1), half, shift);
-        const std::uint32_t o2 = finish4(fold(a2), half, shift), o3 = finish4(fold(a3), half, shift);
-        std::memcpy(dst + x * C, &o0, C);
-        std::memcpy(dst + dst_stride + x * C, &o1, C);
-        std::memcpy(dst + 2 * dst_stride + x * C, &o2, C);
-        std::memcpy(dst + 3 * dst_stride + x * C, &o3, C);
     }
+    auto outputs = [&](int x_begin, int x_end, auto with_tail) {
+        for (int x = x_begin; x < x_end; ++x) {
+            const std::int16_t* k = coeffs + static_cast<std::size_t>(x) * taps;
+            const std::uint8_t* s0 = src + static_cast<std::size_t>(starts[x]) * Step;
+            // The last group of a 3-channel row end is loaded through a copy of its 12 bytes.
+            const int safe_taps = decltype(with_tail)::value ? taps - 4 : taps;
+            __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+            for (int t = 0; t < safe_taps; t += 4) {
+                const __m256i kk = _mm256_permutevar8x32_epi32(
+                    _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t))), spread);
+                const std::uint8_t* p = s0 + t * Step;
+                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(widen(p), kk));
+                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(widen(p + stride), kk));
+                a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(widen(p + 2 * stride), kk));
+                a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(widen(p + 3 * stride), kk));
+            }
+            if constexpr (decltype(with_tail)::value) {
+                const __m256i kk = _mm256_permutevar8x32_epi32(
+                    _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + safe_taps))), spread);
+                // Written out per row: taking the accumulators' addresses would keep them in memory.
+                auto tail = [&](const std::uint8_t* p) {
+                    alignas(16) std::uint8_t copy[16] = {};
+                    std::memcpy(copy, p, 12);
+                    return _mm256_madd_epi16(widen(copy), kk);
+                };
+                const std::uint8_t* p = s0 + safe_taps * Step;
+                a0 = _mm256_add_epi32(a0, tail(p));
+                a1 = _mm256_add_epi32(a1, tail(p + stride));
+                a2 = _mm256_add_epi32(a2, tail(p + 2 * stride));
+                a3 = _mm256_add_epi32(a3, tail(p + 3 * stride));
+            }
+            const std::uint32_t o0 = finish4(fold(a0), half, shift), o1 = finish4(fold(a1), half, shift);
+            const std::uint32_t o2 = finish4(fold(a2), half, shift), o3 = finish4(fold(a3), half, shift);
+            std::memcpy(dst + x * C, &o0, C);
+            std::memcpy(dst + dst_stride + x * C, &o1, C);
+            std::memcpy(dst + 2 * dst_stride + x * C, &o2, C);
+            std::memcpy(dst + 3 * dst_stride + x * C, &o3, C);
+        }
+    };
+    outputs(0, safe_outputs, std::false_type{});
+    outputs(safe_outputs, out_size, std::true_type{});
 }
 
 // 1 channel: sixteen taps per multiply-add (the plan pads taps to a multiple of 16 for one
