@@ -43,7 +43,6 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
       dst_height_(dst_height),
       alpha_(has_alpha(channels)),
       padded_source_(padded_source),
-      stage_source_(alpha_ || padded_source),
       filter_(filter) {
     if (padded_source && channels != 3) {
         throw std::invalid_argument("only 3-channel pixels can be padded to 4 bytes");
@@ -78,7 +77,6 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
 
     need_horizontal_ = dst_width != src_width || region.left != 0.0f || region.right != whole.right;
     need_vertical_ = dst_height != src_height || region.top != 0.0f || region.bottom != whole.bottom;
-    const bool stage = stage_source_;
     int first_row = 0, last_row = src_height;
     if (need_vertical_) {
         vertical_ = make_axis_plan(src_height, dst_height, filter, 4, region.top, region.bottom);
@@ -92,8 +90,10 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
     vertical_first_ = need_horizontal_ && need_vertical_ && prefer_vertical_first();
     const std::size_t rows = static_cast<std::size_t>(last_row - first_row);
     const std::size_t src_row_bytes = static_cast<std::size_t>(src_width) * channels;
+    // Padded source rows go through a vertical first pass as they are, four bytes a pixel.
+    const std::size_t source_pass_row_bytes = static_cast<std::size_t>(src_width) * (padded_source ? 4 : channels);
     // Width of the vertical pass's rows, and how many rows the horizontal pass filters.
-    const std::size_t vertical_row_bytes = vertical_first_ || !need_horizontal_ ? src_row_bytes : dst_row_bytes;
+    const std::size_t vertical_row_bytes = vertical_first_ || !need_horizontal_ ? source_pass_row_bytes : dst_row_bytes;
     const std::size_t horizontal_rows = vertical_first_ ? dst_height : rows;
     const std::size_t vertical_work = vertical_row_bytes * dst_height * static_cast<std::size_t>(vertical_.taps);
     const std::size_t horizontal_work = dst_row_bytes * horizontal_rows * static_cast<std::size_t>(horizontal_.taps);
@@ -115,11 +115,11 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
             std::min<std::size_t>(2 * (static_cast<std::size_t>(vertical_.taps) + kFillAhead), rows + kHorizontalRowBlock));
     }
     const auto per_thread = static_cast<std::size_t>(threads_both_);
+    // Only alpha rows are staged (premultiplied); padded rows are read in place by every pass.
     if (vertical_first_) {
-        intermediate_.resize(per_thread * kHorizontalRowBlock * src_row_bytes);
-        if (stage) staged_.resize(rows * src_row_bytes);
+        intermediate_.resize(per_thread * kHorizontalRowBlock * source_pass_row_bytes);
+        if (alpha_) staged_.resize(rows * src_row_bytes);
     } else if (stream_horizontal_first_) {
-        // The horizontal pass reads padded rows in place: only alpha is staged on its way into it.
         intermediate_.resize(static_cast<std::size_t>(window_rows_) * dst_row_bytes);
         if (alpha_) staged_.resize(kHorizontalRowBlock * src_row_bytes);
     } else if (need_horizontal_ && need_vertical_) {
@@ -127,8 +127,11 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
         if (alpha_) staged_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
     } else if (need_horizontal_ && alpha_) {
         staged_.resize(static_cast<std::size_t>(threads_horizontal_) * kHorizontalRowBlock * src_row_bytes);
-    } else if (need_vertical_ && stage) {
+    } else if (need_vertical_ && alpha_) {
         staged_.resize(rows * src_row_bytes);
+    } else if (need_vertical_ && padded_source) {
+        // Vertical only: each output row is filtered four bytes a pixel here, then packed.
+        intermediate_.resize(static_cast<std::size_t>(threads_vertical_) * source_pass_row_bytes);
     }
 }
 
@@ -156,11 +159,7 @@ void ResizeJob::run_nearest(const ImageView& src, const MutableImageView& dst) n
 
 void ResizeJob::stage_row(const std::uint8_t* in, std::uint8_t* out, int first_column, int columns) const noexcept {
     const std::size_t at = static_cast<std::size_t>(first_column) * channels_;
-    if (alpha_) {
-        active_kernels().premultiply(in + at, out + at, columns, channels_);
-        return;
-    }
-    active_kernels().pack_padded_rgb(in + static_cast<std::size_t>(first_column) * 4, out + at, columns);
+    active_kernels().premultiply(in + at, out + at, columns, channels_);
 }
 
 void ResizeJob::stage_rows(const ImageView& src, int first_row, int last_row) noexcept {
@@ -258,9 +257,11 @@ void ResizeJob::run_horizontal_first(const ImageView& src, const MutableImageVie
 void ResizeJob::run_vertical_first(const ImageView& in, int first_row, const MutableImageView& dst) noexcept {
     // Blocks of output rows: the vertical pass fills a few full-width rows per thread, which the
     // horizontal pass turns into output rows straight away.
+    // Padded rows are filtered vertically four bytes a pixel and the horizontal pass packs them.
     const Kernels& k = active_kernels();
-    const std::size_t row_bytes = static_cast<std::size_t>(src_width_) * channels_;
+    const std::size_t row_bytes = static_cast<std::size_t>(src_width_) * (padded_source_ ? 4 : channels_);
     const auto stride = static_cast<std::ptrdiff_t>(row_bytes);
+    const auto horizontal = padded_source_ ? k.horizontal_padded_rgb : k.horizontal[channels_ - 1];
     const int blocks = (dst_height_ + kHorizontalRowBlock - 1) / kHorizontalRowBlock;
     const int n = threads_both_;
 #pragma omp parallel num_threads(n) if (n > 1)
@@ -276,7 +277,7 @@ void ResizeJob::run_vertical_first(const ImageView& in, int first_row, const Mut
                 k.vertical(in.row(vertical_.start[y] - first_row), in.stride, vertical_.count[y], vertical_.coeffs_of(y),
                            vertical_.precision, rows + r * row_bytes, row_bytes);
             }
-            k.horizontal[channels_ - 1](rows, stride, dst.row(y0), dst.stride, count, horizontal_);
+            horizontal(rows, stride, dst.row(y0), dst.stride, count, horizontal_);
             if (alpha_) {
                 for (int r = 0; r < count; ++r) k.unpremultiply(dst.row(y0 + r), dst.row(y0 + r), dst_width_, channels_);
             }
@@ -284,17 +285,23 @@ void ResizeJob::run_vertical_first(const ImageView& in, int first_row, const Mut
     }
 }
 
-void ResizeJob::vertical_pass(const ImageView& in, int first_row, const MutableImageView& out,
-                              bool unpremultiply) noexcept {
+void ResizeJob::vertical_pass(const ImageView& in, int first_row, const MutableImageView& out, bool unpremultiply,
+                              bool padded_rows) noexcept {
     // `in` row 0 is source row `first_row`: the plan's start indices are shifted by it.
     const Kernels& k = active_kernels();
-    const std::size_t row_bytes = out.row_bytes();
+    const std::size_t row_bytes = padded_rows ? static_cast<std::size_t>(out.width) * 4 : out.row_bytes();
     const int n = threads_vertical_;
-#pragma omp parallel for num_threads(n) if (n > 1) schedule(dynamic, 4)
-    for (int y = 0; y < out.height; ++y) {
-        k.vertical(in.row(vertical_.start[y] - first_row), in.stride, vertical_.count[y], vertical_.coeffs_of(y),
-                   vertical_.precision, out.row(y), row_bytes);
-        if (unpremultiply) k.unpremultiply(out.row(y), out.row(y), out.width, channels_);
+#pragma omp parallel num_threads(n) if (n > 1)
+    {
+        std::uint8_t* padded = padded_rows ? intermediate_.data() + omp_get_thread_num() * row_bytes : nullptr;
+#pragma omp for schedule(dynamic, 4)
+        for (int y = 0; y < out.height; ++y) {
+            std::uint8_t* to = padded_rows ? padded : out.row(y);
+            k.vertical(in.row(vertical_.start[y] - first_row), in.stride, vertical_.count[y], vertical_.coeffs_of(y),
+                       vertical_.precision, to, row_bytes);
+            if (padded_rows) k.pack_padded_rgb(padded, out.row(y), out.width);
+            if (unpremultiply) k.unpremultiply(out.row(y), out.row(y), out.width, channels_);
+        }
     }
 }
 
@@ -317,10 +324,10 @@ void ResizeJob::run(const ImageView& src, const MutableImageView& dst) noexcept 
     const int last_row = need_vertical_ ? vertical_.last_used() : src_height_;
     const auto src_row_stride = static_cast<std::ptrdiff_t>(src.row_bytes());
 
-    // The vertical pass reads the source rows [first_row, last_row), staged (premultiplied or packed)
-    // when they need it.
+    // The vertical pass reads the source rows [first_row, last_row), premultiplied first when they
+    // have alpha; padded rows as they are.
     ImageView vertical_source{src.row(first_row), src_width_, last_row - first_row, c, src.stride};
-    if (need_vertical_ && stage_source_ && (vertical_first_ || !need_horizontal_)) {
+    if (need_vertical_ && alpha && (vertical_first_ || !need_horizontal_)) {
         stage_rows(src, first_row, last_row);
         vertical_source = ImageView{staged_.data(), src_width_, last_row - first_row, c, src_row_stride};
     }
@@ -334,11 +341,11 @@ void ResizeJob::run(const ImageView& src, const MutableImageView& dst) noexcept 
         MutableImageView wide{intermediate_.data(), dst_width_, last_row - first_row, c,
                               static_cast<std::ptrdiff_t>(dst.row_bytes())};
         horizontal_pass(rows, wide, false);
-        vertical_pass(wide.view(), first_row, dst, alpha);
+        vertical_pass(wide.view(), first_row, dst, alpha, false);
     } else if (need_horizontal_) {
         horizontal_pass(src, dst, alpha);
     } else {
-        vertical_pass(vertical_source, first_row, dst, alpha);
+        vertical_pass(vertical_source, first_row, dst, alpha, padded_source_);
     }
 }
 

@@ -31,9 +31,8 @@ struct SourceBox {
 class ResizeJob {
 public:
     // Throws std::invalid_argument on bad sizes or channels, std::bad_alloc when out of memory.
-    // padded_source: 3-channel source pixels padded to 4 bytes (Pillow's RGB), read without a copy
-    // of the whole image: in place by the horizontal pass, packed on their way into a vertical
-    // first pass.
+    // padded_source: 3-channel source pixels padded to 4 bytes (Pillow's RGB), read in place by
+    // both passes (a vertical pass filters the fourth byte too; it is dropped when packing).
     // box: the part of the source to sample (the whole source when null), 0 <= left < right <=
     // src_width and 0 <= top < bottom <= src_height, checked by the caller.
     ResizeJob(int src_width, int src_height, int channels, int dst_width, int dst_height, Filter filter,
@@ -47,14 +46,16 @@ private:
     // The pass order, when both passes are needed.
     bool prefer_vertical_first() const;
     void run_nearest(const ImageView& src, const MutableImageView& dst) noexcept;
-    // Columns [first_column, first_column + columns) of a source row made ready for the kernels,
-    // premultiplied (alpha) or packed (padded pixels), at the same place in `out`'s packed row.
+    // Columns [first_column, first_column + columns) of an alpha source row premultiplied, at the
+    // same place in `out`'s row.
     void stage_row(const std::uint8_t* in, std::uint8_t* out, int first_column, int columns) const noexcept;
     void stage_rows(const ImageView& src, int first_row, int last_row) noexcept;
     // Filters every row of `out` from the same row of `in` (source rows), in parallel blocks of
     // horizontal_rows, unpremultiplying on the way as asked.
     void horizontal_pass(const ImageView& in, const MutableImageView& out, bool unpremultiply) noexcept;
-    void vertical_pass(const ImageView& in, int first_row, const MutableImageView& out, bool unpremultiply) noexcept;
+    // padded_rows: `in` holds padded RGB, filtered four bytes a pixel and packed into `out`.
+    void vertical_pass(const ImageView& in, int first_row, const MutableImageView& out, bool unpremultiply,
+                       bool padded_rows) noexcept;
     // Source rows [first, first + count) filtered horizontally by `plan` into `out` (rows out_stride apart),
     // on the calling thread, staged through `stage` (kHorizontalRowBlock rows) when not null.
     void horizontal_rows(const AxisPlan& plan, const ImageView& in, int first, int count, std::uint8_t* out,
@@ -69,9 +70,6 @@ private:
 
     int src_width_, src_height_, channels_, dst_width_, dst_height_;
     bool alpha_, padded_source_;
-    // alpha_ || padded_source_: source rows go through stage_row on their way into the vertical pass;
-    // into the horizontal pass only alpha rows do (padded ones have their own kernel).
-    bool stage_source_;
     Filter filter_;
     bool need_horizontal_ = false, need_vertical_ = false;
     bool vertical_first_ = false;
