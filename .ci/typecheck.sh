@@ -71,6 +71,7 @@ SAME = {
     ("List[int]", "Sequence[SupportsIndex]"),
     ("List[str]", "list[str]"),
     ("str", "str"),
+    ("bool", "bool"),
     ("None", "None"),
 }
 

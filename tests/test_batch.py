@@ -368,7 +368,7 @@ def test_read_only_output_folder(tmp_path):
 def test_an_unexpected_error_fails_only_its_file(tmp_path, monkeypatch):
     folder = _photos(tmp_path / "in", ["a.png", "b.png"])
     (folder / "c.png").write_bytes((folder / "a.png").read_bytes())
-    real_resize = ops.resize
+    real_resize = ops._resize_any_order  # the default mode's resize
 
     def resize_failing_for_tall(image, size, **kw):
         if size == (5, 7):
@@ -376,7 +376,7 @@ def test_an_unexpected_error_fails_only_its_file(tmp_path, monkeypatch):
         return real_resize(image, size, **kw)
 
     corpus.save(corpus.photo(70, 50), folder / "tall.png")
-    monkeypatch.setattr(ops, "resize", resize_failing_for_tall)
+    monkeypatch.setattr(ops, "_resize_any_order", resize_failing_for_tall)
     report = fastbatch.process_batch(folder, tmp_path / "out", size=7)
     assert report.failed == [(folder / "tall.png", "RuntimeError: simulated core failure")]
     assert len(report.succeeded) == 3

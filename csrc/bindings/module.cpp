@@ -117,7 +117,7 @@ InputImage as_image(const py::object& obj, int threads, bool allow_padded = fals
 
 // Resize of the whole image, or of `box` (left, top, right, bottom in source pixels) when given.
 py::array resize_image(const py::object& image, long long width, long long height, const std::string& filter_name,
-                       long long threads, const SourceBox* box) {
+                       long long threads, const SourceBox* box, PassOrder order) {
     const int nthreads = checked_threads(threads);
     InputImage in = as_image(image, nthreads, /*allow_padded=*/true);
     if (width < 1 || height < 1) {
@@ -145,7 +145,7 @@ py::array resize_image(const py::object& image, long long width, long long heigh
         }
     }
     const int w = static_cast<int>(width), h = static_cast<int>(height), c = in.view.channels;
-    ResizeJob job(in.view.width, in.view.height, c, w, h, *filter, nthreads, in.view.padded(), box);
+    ResizeJob job(in.view.width, in.view.height, c, w, h, *filter, nthreads, in.view.padded(), box, order);
     auto out = new_image(static_cast<int>(in.array.ndim()), w, h, c);
     MutableImageView dst = mutable_view(out, w, h, c);
     {
@@ -157,15 +157,17 @@ py::array resize_image(const py::object& image, long long width, long long heigh
 
 py::array resize(const py::object& image, long long width, long long height, const std::string& filter_name,
                  long long threads) {
-    return resize_image(image, width, height, filter_name, threads, nullptr);
+    return resize_image(image, width, height, filter_name, threads, nullptr, PassOrder::Pillow);
 }
 
+// any_order: PassOrder::Fastest (the batch's default mode) instead of Pillow's order.
 py::array resize_box(const py::object& image, long long width, long long height, double left, double top,
-                     double right, double bottom, const std::string& filter_name, long long threads) {
+                     double right, double bottom, const std::string& filter_name, long long threads, bool any_order) {
     // Single precision, as Pillow takes a box: the same sampling positions as Image.resize(box=...).
     const SourceBox box{static_cast<float>(left), static_cast<float>(top), static_cast<float>(right),
                         static_cast<float>(bottom)};
-    return resize_image(image, width, height, filter_name, threads, &box);
+    return resize_image(image, width, height, filter_name, threads, &box,
+                        any_order ? PassOrder::Fastest : PassOrder::Pillow);
 }
 
 py::array grayscale_image(const py::object& image, const std::string& weights_name, long long threads) {
@@ -317,7 +319,9 @@ PYBIND11_MODULE(_core, m) {
           "Resize a uint8 (H, W) or (H, W, C) array to width x height. threads=0 uses every core.");
     m.def("resize_box", &resize_box, py::arg("image"), py::arg("width"), py::arg("height"), py::arg("left"),
           py::arg("top"), py::arg("right"), py::arg("bottom"), py::arg("filter"), py::arg("threads"),
-          "Resize the source rectangle (left, top, right, bottom) to width x height, like Pillow's resize(box=...).");
+          py::arg("any_order"),
+          "Resize the source rectangle (left, top, right, bottom) to width x height, like Pillow's resize(box=...); "
+          "any_order=True lets the passes run in the faster order (no longer within 1 of Pillow).");
     m.def("grayscale", &grayscale_image, py::arg("image"), py::arg("weights"), py::arg("threads"),
           "RGB -> L, RGBA -> LA (alpha kept); 1- and 2-channel images are copied. threads=0 uses every core.");
     m.def("copy", &copy_image, py::arg("image"), py::arg("threads"),

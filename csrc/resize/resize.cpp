@@ -35,7 +35,7 @@ void check_image_size(int width, int height, int channels, const char* what, std
 }
 
 ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width, int dst_height, Filter filter,
-                     int threads, bool padded_source, const SourceBox* box)
+                     int threads, bool padded_source, const SourceBox* box, PassOrder order)
     : src_width_(src_width),
       src_height_(src_height),
       channels_(channels),
@@ -43,6 +43,7 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
       dst_height_(dst_height),
       alpha_(has_alpha(channels)),
       padded_source_(padded_source),
+      order_(order),
       filter_(filter) {
     if (padded_source && channels != 3) {
         throw std::invalid_argument("only 3-channel pixels can be padded to 4 bytes");
@@ -136,6 +137,15 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
 }
 
 bool ResizeJob::prefer_vertical_first() const {
+    if (order_ == PassOrder::Fastest && !alpha_ && dst_width_ <= src_width_ && dst_height_ <= src_height_) {
+        // Vertical first wins while one output row's source rows stay in L2 (the vertical kernel
+        // streams them once per output row): measured 1.1-1.7x faster up to about 450 KB on
+        // Zen 3 (512 KB L2), 0.8-0.9x from 650 KB. Alpha images stay horizontal first: going
+        // vertical first would premultiply the whole source up front.
+        const std::size_t pixel_bytes = padded_source_ ? 4 : static_cast<std::size_t>(channels_);
+        const std::size_t window = static_cast<std::size_t>(vertical_.taps) * src_width_ * pixel_bytes;
+        return window <= kVerticalFirstWindowBytes;
+    }
     // Pillow 13's rule (its Resample.c): vertical pass first when the height loses more than twice
     // as many pixels as the width. The two orders round the 8-bit intermediate differently (up to
     // 9 apart on hard 0/255 edges), so following Pillow's choice is what keeps us within 1 of it.

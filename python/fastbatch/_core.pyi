@@ -36,8 +36,11 @@ def resize_box(
     bottom: float,
     filter: str,
     threads: SupportsIndex,
+    any_order: bool,
 ) -> npt.NDArray[np.uint8]:
-    """Resize the source rectangle (left, top, right, bottom) to width x height, like Pillow's resize(box=...)."""
+    """Resize the source rectangle (left, top, right, bottom) to width x height, like Pillow's resize(box=...).
+
+    any_order=True lets the passes run in the faster order (no longer within 1 of Pillow)."""
 
 def grayscale(image: npt.NDArray[np.uint8], weights: str, threads: SupportsIndex) -> npt.NDArray[np.uint8]:
     """RGB -> L, RGBA -> LA (alpha kept); 1- and 2-channel images are copied. threads=0 uses every core."""

@@ -243,7 +243,7 @@ def _render_reduced(
     if settings.grayscale and colour and not imageio.needs_srgb_conversion(stored, icc):
         stored = ops.grayscale(stored, weights=settings.luma, threads=threads)
         colour = False
-    pixels = ops.resize(stored, (out_w, out_h), filter=settings.filter, threads=threads, box=box)
+    pixels = ops._resize_any_order(stored, (out_w, out_h), filter=settings.filter, threads=threads, box=box)
     if settings.grayscale and colour:
         pixels, icc = _grey(pixels, icc, settings, threads)
     return ops.packed(imageio.orient(pixels, orientation)), icc
@@ -278,7 +278,7 @@ def _render(
         stored = ops.grayscale(stored, weights=settings.luma, threads=threads)
         colour = False
     if (stored.shape[1], stored.shape[0]) != tuple(stored_size):
-        pixels = ops.resize(stored, tuple(stored_size), filter=settings.filter, threads=threads)
+        pixels = ops._resize_any_order(stored, tuple(stored_size), filter=settings.filter, threads=threads)
     else:
         pixels = stored  # Lanczos at scale 1 is the identity
     if settings.grayscale and colour:

@@ -28,6 +28,12 @@ struct SourceBox {
     float left, top, right, bottom;
 };
 
+// Which pass goes first when both are needed. Pillow: Pillow 13's choice, which keeps the pixels
+// within 1 of Pillow's. Fastest: when both sides shrink, whichever order this core runs faster;
+// the 8-bit intermediate is then rounded and clamped at another stage, a few levels apart on
+// photos (more on hard synthetic edges). For callers that trade exact parity for speed.
+enum class PassOrder { Pillow, Fastest };
+
 class ResizeJob {
 public:
     // Throws std::invalid_argument on bad sizes or channels, std::bad_alloc when out of memory.
@@ -36,7 +42,8 @@ public:
     // box: the part of the source to sample (the whole source when null), 0 <= left < right <=
     // src_width and 0 <= top < bottom <= src_height, checked by the caller.
     ResizeJob(int src_width, int src_height, int channels, int dst_width, int dst_height, Filter filter,
-              int threads, bool padded_source = false, const SourceBox* box = nullptr);
+              int threads, bool padded_source = false, const SourceBox* box = nullptr,
+              PassOrder order = PassOrder::Pillow);
 
     // src must be src_width x src_height x channels (its pixels padded to 4 bytes when the job was
     // made with padded_source), dst dst_width x dst_height x channels.
@@ -65,11 +72,15 @@ private:
     void run_horizontal_first(const ImageView& src, const MutableImageView& dst) noexcept;
     void run_vertical_first(const ImageView& in, int first_row, const MutableImageView& dst) noexcept;
 
+    // PassOrder::Fastest goes vertical first up to this many bytes of source rows per output row:
+    // below the measured 450 KB, for L2 caches smaller than Zen 3's 512 KB.
+    static constexpr std::size_t kVerticalFirstWindowBytes = 256 * 1024;
     // Rows the horizontal-first stream filters ahead of need, so the kernels get whole blocks of rows.
     static constexpr int kFillAhead = 2 * kHorizontalRowBlock;
 
     int src_width_, src_height_, channels_, dst_width_, dst_height_;
     bool alpha_, padded_source_;
+    PassOrder order_;
     Filter filter_;
     bool need_horizontal_ = false, need_vertical_ = false;
     bool vertical_first_ = false;
