@@ -5,6 +5,10 @@
 #include <atomic>
 #include <cstdlib>
 
+#if defined(__linux__)
+#include <unistd.h>
+#endif
+
 namespace fastbatch {
 namespace {
 
@@ -61,6 +65,17 @@ std::vector<std::string> available_isas() {
 }
 
 const Kernels& active_kernels() { return *current().load(std::memory_order_acquire); }
+
+std::size_t l2_cache_bytes() {
+    static const std::size_t bytes = [] {
+#if defined(__linux__) && defined(_SC_LEVEL2_CACHE_SIZE)
+        const long reported = sysconf(_SC_LEVEL2_CACHE_SIZE);  // glibc reads it from the CPU; 0 or -1 if unknown
+        if (reported >= 64 * 1024 && reported <= 64L * 1024 * 1024) return static_cast<std::size_t>(reported);
+#endif
+        return kFallbackL2Bytes;
+    }();
+    return bytes;
+}
 
 bool select_kernels(const std::string& name) {
     const Kernels* k = find(name);

@@ -41,7 +41,8 @@ def test_padded_rgb_in_any_order_equals_packed() -> None:
         ((300, 400, 4), (90, 120), 4),  # alpha keeps Pillow's order (no premultiplied copy of the source)
         ((30, 40), (90, 120), 1),  # growing keeps Pillow's order
         ((300, 40), (90, 120), 1),  # one side grows
-        ((2000, 3000, 3), (300, 200), 3),  # a shrink whose vertical window outgrows the cache: Pillow's order
+        # 10x down: 64 rows of 16000 RGB pixels (3 MB) per output row outgrow any L2: Pillow's order
+        ((640, 16000, 3), (1600, 64), 3),
     ],
 )
 def test_where_the_orders_are_the_same(shape, size, channels) -> None:

@@ -72,9 +72,6 @@ private:
     void run_horizontal_first(const ImageView& src, const MutableImageView& dst) noexcept;
     void run_vertical_first(const ImageView& in, int first_row, const MutableImageView& dst) noexcept;
 
-    // PassOrder::Fastest goes vertical first up to this many bytes of source rows per output row:
-    // below the measured 450 KB, for L2 caches smaller than Zen 3's 512 KB.
-    static constexpr std::size_t kVerticalFirstWindowBytes = 256 * 1024;
     // Rows the horizontal-first stream filters ahead of need, so the kernels get whole blocks of rows.
     static constexpr int kFillAhead = 2 * kHorizontalRowBlock;
 
