@@ -799,7 +799,8 @@ def _run_batch(
         headers = list(pool.map(lambda item: _probe(item, settings.max_pixels), inputs))
 
     planned: List[Tuple[_Input, Path, str]] = []
-    pixels_of: Dict[Path, int] = {}
+    pixels_of: Dict[Path, int] = {}  # decoded pixels: what the budget counts
+    stored_of: Dict[Path, int] = {}  # stored pixels: the order (decode time grows with them at any scale)
     reduction = _max_reduction(settings)
     early: List[FileOutcome] = list(refused)
     for item, (header, error) in zip(inputs, headers):
@@ -811,6 +812,7 @@ def _run_batch(
         # What the decoder will hold: a JPEG shrunk on load holds 1/scale^2 of its stored pixels.
         scale = imageio.decode_scale(header, reduction(header))
         pixels_of[item.src] = max(1, header.pixels // (scale * scale))
+        stored_of[item.src] = header.pixels
 
     problems = _conflicts(planned, inputs)
     if problems:
@@ -830,7 +832,7 @@ def _run_batch(
         record(outcome)
 
     # Largest first, so the last files to finish are small and the tail is short.
-    jobs.sort(key=lambda entry: (-entry[0], str(entry[1].src)))
+    jobs.sort(key=lambda entry: (-stored_of[entry[1].src], str(entry[1].src)))
     own_executor = executor is None
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastbatch") if own_executor else executor
     try:
