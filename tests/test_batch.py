@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import pickle
+import subprocess
+import sys
 import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
@@ -532,3 +534,17 @@ def test_progress_true_draws_no_bar_off_a_terminal(tmp_path, capsys):
     fastbatch.process_batch(folder, tmp_path / "out", size=5, progress=True)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_a_batch_of_common_formats_does_not_load_every_pillow_plugin(tmp_path):
+    # Image.init() imports all of Pillow's plugins (about 40 ms); JPEG/PNG/WebP in and out need a few.
+    folder = _photos(tmp_path / "in", ["a.jpg", "b.png"])
+    Image.fromarray(corpus.photo(20, 30)).save(folder / "c.webp")
+    script = (
+        "import sys, fastbatch\n"
+        f"r = fastbatch.process_batch({str(folder)!r}, {str(tmp_path / 'out')!r}, size=8, format='png')\n"
+        "assert r.ok, r.failed\n"
+        "print('PIL.SgiImagePlugin' in sys.modules, 'PIL.XpmImagePlugin' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
