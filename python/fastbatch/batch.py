@@ -236,7 +236,10 @@ def _render_reduced(
     scale, orientation = decoded.scale, decoded.orientation
     out_size, region = _source_region(src_size, settings)
     left, top, right, bottom = imageio.unorient_box(region, src_size, orientation)
-    box = (left / scale, top / scale, right / scale, bottom / scale)
+    # The decoder rounds the reduced size up, so the box fits; min() only guards against a decoder
+    # that rounds down.
+    height, width = decoded.pixels.shape[:2]
+    box = (left / scale, top / scale, min(right / scale, width), min(bottom / scale, height))
     out_w, out_h = out_size[::-1] if orientation in imageio.TRANSPOSING_ORIENTATIONS else out_size
     stored, icc = decoded.pixels, decoded.icc_profile
     colour = stored.ndim == 3 and stored.shape[2] >= 3
