@@ -51,6 +51,43 @@ def test_header_counts_frames_and_decode_takes_the_first(tmp_path):
     assert tuple(pixels[8, 12]) == (250, 10, 10)
 
 
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_webp_decodes_to_pillows_pixels_without_its_copy(tmp_path, mode):
+    pixels = corpus.photo(37, 53, channels=len(mode))
+    Image.fromarray(pixels, mode).save(tmp_path / "p.webp", lossless=True)
+    decoded = imageio.decode(tmp_path / "p.webp", max_pixels=None).pixels
+    with Image.open(tmp_path / "p.webp") as image:
+        expected = np.asarray(image.convert(mode))
+    assert np.array_equal(decoded, expected) and np.array_equal(decoded, pixels)
+    assert decoded.strides[1] == 4  # a view of the decoder's 4-byte pixels (RGB padded), not a copy
+
+
+def test_webp_decode_falls_back_to_load_when_pillow_differs(tmp_path, monkeypatch):
+    from PIL import WebPImagePlugin
+
+    pixels = corpus.photo(20, 30)
+    Image.fromarray(pixels).save(tmp_path / "p.webp", lossless=True)
+    real = WebPImagePlugin.WebPImageFile._get_next
+    calls = []
+
+    def changed_first_call(self):  # as if a future Pillow returned something else: the decoder still moves on
+        calls.append(1)
+        frame = real(self)
+        return (b"short", *frame[1:]) if len(calls) == 1 else frame
+
+    monkeypatch.setattr(WebPImagePlugin.WebPImageFile, "_get_next", changed_first_call)
+    decoded = imageio.decode(tmp_path / "p.webp", max_pixels=None).pixels
+    assert len(calls) == 2 and np.array_equal(decoded, pixels)  # Pillow's load() rewound and decoded again
+
+
+def test_truncated_webp_is_a_read_error(tmp_path):
+    Image.fromarray(corpus.photo(40, 60)).save(tmp_path / "p.webp", quality=80)
+    data = (tmp_path / "p.webp").read_bytes()
+    (tmp_path / "cut.webp").write_bytes(data[: len(data) // 2])
+    with pytest.raises(imageio.ImageReadError):
+        imageio.decode(tmp_path / "cut.webp", max_pixels=None)
+
+
 # ------------------------------------------------------------------------------------------- modes
 
 

@@ -324,6 +324,28 @@ def _draft(image: Image.Image, header: ImageHeader, max_reduction: int, grey: bo
     return int(used) if used in DCT_SCALES else 1
 
 
+def _webp_first_frame(image: Image.Image) -> Optional[np.ndarray]:
+    """A WebP file's first frame as a read-only view of the bytes its decoder returns, or None to load
+    the usual way.
+
+    Pillow's load() copies those bytes into a new image while its decoder still holds its own canvas:
+    three full-size copies at once (an 8 MP WebP peaked at 140 MB). The view keeps two and skips the
+    copy. It uses Pillow's private WebPImageFile._get_next, checked for the shape it returns; anything
+    else loads normally. RGB comes as 4-byte pixels, which the core reads in place.
+    """
+    get_next = getattr(image, "_get_next", None)
+    rawmode = getattr(image, "rawmode", None)
+    if image.format != "WEBP" or get_next is None or rawmode not in ("RGBX", "RGBA") or image.tell() != 0:
+        return None
+    width, height = image.size
+    result = get_next()
+    data = result[0] if isinstance(result, tuple) and result else None
+    if not isinstance(data, bytes) or len(data) != width * height * 4:
+        return None  # load() sees the decoder one frame on and rewinds it
+    pixels = np.frombuffer(data, np.uint8).reshape(height, width, 4)
+    return pixels[..., :3] if rawmode == "RGBX" else pixels
+
+
 def decode(
     path: PathLike,
     *,
@@ -347,7 +369,9 @@ def decode(
         allowed = max_reduction(header) if callable(max_reduction) else max_reduction
         scale = _draft(image, header, int(allowed), grey) if allowed > 1 or grey else 1
         try:
-            image.load()
+            frame = _webp_first_frame(image)
+            if frame is None:
+                image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
             raise TooManyPixelsError(f"too many pixels ({_describe(error)})") from None
         except MemoryError:
@@ -361,7 +385,7 @@ def decode(
             exif = image.getexif()
         except Exception:  # a broken EXIF block is dropped, the pixels are still good
             exif = None
-        pixels, icc_profile = _to_array(image, icc_profile)
+        pixels, icc_profile = (frame, icc_profile) if frame is not None else _to_array(image, icc_profile)
         return DecodedImage(
             pixels=pixels,
             orientation=header.orientation,
