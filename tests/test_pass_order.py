@@ -63,3 +63,11 @@ def test_resize_keeps_pillows_order_and_the_batch_helper_does_not() -> None:
     via_ops = ops._resize_any_order(pixels, (90, 120), filter="lanczos3", threads=1)
     assert np.array_equal(via_ops, fastest) and via_ops.flags.c_contiguous
     assert np.array_equal(fastbatch.resize(pixels, (90, 120), threads=1), pillow)
+
+
+def test_a_box_that_grows_keeps_pillows_order() -> None:
+    # The source shrinks overall, but the sampled 30x20 region grows to 90x60: not a shrink.
+    pixels = photo(300, 400, 1, seed=4)
+    pillow = _core.resize_box(pixels, 90, 60, 100, 100, 130, 120, "lanczos3", 1, False)
+    fastest = _core.resize_box(pixels, 90, 60, 100, 100, 130, 120, "lanczos3", 1, True)
+    assert np.array_equal(pillow, fastest)

@@ -50,8 +50,8 @@ public:
     void run(const ImageView& src, const MutableImageView& dst) noexcept;
 
 private:
-    // The pass order, when both passes are needed.
-    bool prefer_vertical_first() const;
+    // The pass order, when both passes are needed; shrinks: no side of the sampled region grows.
+    bool prefer_vertical_first(bool shrinks) const;
     void run_nearest(const ImageView& src, const MutableImageView& dst) noexcept;
     // Columns [first_column, first_column + columns) of an alpha source row premultiplied, at the
     // same place in `out`'s row.
