@@ -107,7 +107,7 @@ def _format_of(name: Optional[str]) -> Optional[str]:
     if name is None:
         return None
     fmt = imageio.output_format_for_suffix("." + str(name).lower().lstrip("."))
-    if fmt is None or fmt not in imageio.writable_formats():
+    if fmt is None or not imageio.is_offered_format(fmt):
         offered = ", ".join(f.lower() for f in imageio.writable_formats())
         raise BatchConfigError(f"unknown or unsupported output format {name!r}; expected one of {offered}")
     return fmt

@@ -49,6 +49,7 @@ __all__ = [
     "unorient_box",
     "output_format_for_suffix",
     "writable_formats",
+    "is_offered_format",
     "suffix_for_format",
     "FORMATS_WITH_ALPHA",
 ]
@@ -490,19 +491,28 @@ def _load_offered_plugins() -> None:
             pass
 
 
+_OFFERED_FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "TIFF", "BMP")
+
+
 def writable_formats() -> Tuple[str, ...]:
     """Pillow format names this build can save that fastbatch offers (AVIF only when compiled in)."""
     _load_offered_plugins()
-    wanted = ["JPEG", "PNG", "WEBP", "TIFF", "BMP"]
-    if features.check("avif"):
-        wanted.insert(3, "AVIF")
-    return tuple(name for name in wanted if name in Image.SAVE)
+    avif = features.check("avif")
+    return tuple(name for name in _OFFERED_FORMATS if name in Image.SAVE and (name != "AVIF" or avif))
+
+
+def is_offered_format(format_name: str) -> bool:
+    """Whether ``format_name`` (as output_format_for_suffix returns it) is one fastbatch offers."""
+    return format_name in _OFFERED_FORMATS
 
 
 def output_format_for_suffix(suffix: str) -> Optional[str]:
     """The Pillow format that saves files ending in ``suffix`` (".JPG" -> "JPEG"); None when none can."""
-    _load_offered_plugins()
+    Image.preinit()  # JPEG and PNG, which every Image.open loads anyway
     name = Image.EXTENSION.get(suffix.lower())
+    if name is None:
+        _load_offered_plugins()
+        name = Image.EXTENSION.get(suffix.lower())
     if name is None:  # another format: only now every plugin
         name = Image.registered_extensions().get(suffix.lower())
     if name is None or name not in Image.SAVE:
