@@ -95,7 +95,7 @@ ResizeJob::ResizeJob(int src_width, int src_height, int channels, int dst_width,
     const std::size_t rows = static_cast<std::size_t>(last_row - first_row);
     const std::size_t src_row_bytes = static_cast<std::size_t>(src_width) * channels;
     // Padded source rows go through a vertical first pass as they are, four bytes a pixel.
-    const std::size_t source_pass_row_bytes = static_cast<std::size_t>(src_width) * (padded_source ? 4 : channels);
+    const std::size_t source_pass_row_bytes = static_cast<std::size_t>(src_width) * source_pixel_bytes();
     // Width of the vertical pass's rows, and how many rows the horizontal pass filters.
     const std::size_t vertical_row_bytes = vertical_first_ || !need_horizontal_ ? source_pass_row_bytes : dst_row_bytes;
     const std::size_t horizontal_rows = vertical_first_ ? dst_height : rows;
@@ -145,8 +145,8 @@ bool ResizeJob::prefer_vertical_first(bool shrinks) const {
         // streams them once per output row): on Zen 3 (512 KB L2) 1.1-1.7x faster up to 440 KB of
         // rows, 0.7-0.9x from 540 KB; hence 7/8 of the L2. Alpha images stay horizontal first:
         // going vertical first would premultiply the whole source up front.
-        const std::size_t pixel_bytes = padded_source_ ? 4 : static_cast<std::size_t>(channels_);
-        const std::size_t window = static_cast<std::size_t>(vertical_.taps) * src_width_ * pixel_bytes;
+        const std::size_t window =
+            static_cast<std::size_t>(vertical_.taps) * src_width_ * static_cast<std::size_t>(source_pixel_bytes());
         return window <= l2_cache_bytes() / 8 * 7;
     }
     // Pillow 13's rule (its Resample.c): vertical pass first when the height loses more than twice
@@ -160,7 +160,7 @@ bool ResizeJob::prefer_vertical_first(bool shrinks) const {
 
 void ResizeJob::run_nearest(const ImageView& src, const MutableImageView& dst) noexcept {
     const int c = channels_;
-    const int step = padded_source_ ? 4 : c;
+    const int step = source_pixel_bytes();
     const int n = threads_vertical_;
 #pragma omp parallel for num_threads(n) if (n > 1) schedule(dynamic, 4)
     for (int y = 0; y < dst_height_; ++y) {
@@ -272,7 +272,7 @@ void ResizeJob::run_vertical_first(const ImageView& in, int first_row, const Mut
     // horizontal pass turns into output rows straight away.
     // Padded rows are filtered vertically four bytes a pixel and the horizontal pass packs them.
     const Kernels& k = active_kernels();
-    const std::size_t row_bytes = static_cast<std::size_t>(src_width_) * (padded_source_ ? 4 : channels_);
+    const std::size_t row_bytes = static_cast<std::size_t>(src_width_) * source_pixel_bytes();
     const auto stride = static_cast<std::ptrdiff_t>(row_bytes);
     const auto horizontal = padded_source_ ? k.horizontal_padded_rgb : k.horizontal[channels_ - 1];
     const int blocks = (dst_height_ + kHorizontalRowBlock - 1) / kHorizontalRowBlock;

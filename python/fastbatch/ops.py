@@ -161,14 +161,8 @@ def resize(
     image (Pillow's ``Image.resize(box=...)``: pixels just outside it still weigh in at its edges).
     Returns a new C-contiguous uint8 array, or a PIL image when given one.
     """
-    width, height = _size_arg(size)
-    nthreads = _threads_arg(threads)
     pixels = _pil_to_array(image) if isinstance(image, Image.Image) else image
-    if box is None:
-        result = _core.resize(pixels, width, height, filter, nthreads)
-    else:
-        left, top, right, bottom = _box_arg(box)
-        result = _core.resize_box(pixels, width, height, left, top, right, bottom, filter, nthreads, False)
+    result = _core_resize(pixels, size, filter, threads, box, any_order=False)
     return _array_to_pil(result) if isinstance(image, Image.Image) else result
 
 
@@ -178,11 +172,22 @@ def _resize_any_order(
     """resize() of an array with the two passes in whichever order the core runs faster (the batch's
     default mode): the 8-bit intermediate is rounded at another stage, so pixels may differ from
     Pillow's by a few levels where resize() stays within 1."""
+    return _core_resize(pixels, size, filter, threads, box, any_order=True)
+
+
+def _core_resize(
+    pixels: np.ndarray, size: Size, filter: str, threads: Optional[int], box: Optional[Box], *, any_order: bool
+) -> np.ndarray:
+    """The core call behind resize() and _resize_any_order(): a whole-image box when none is given
+    and the order is free (the core's plain resize always takes Pillow's)."""
     width, height = _size_arg(size)
+    nthreads = _threads_arg(threads)
+    if box is None and not any_order:
+        return _core.resize(pixels, width, height, filter, nthreads)
     if box is None:
         box = (0.0, 0.0, float(pixels.shape[1]), float(pixels.shape[0]))
     left, top, right, bottom = _box_arg(box)
-    return _core.resize_box(pixels, width, height, left, top, right, bottom, filter, _threads_arg(threads), True)
+    return _core.resize_box(pixels, width, height, left, top, right, bottom, filter, nthreads, any_order)
 
 
 def _box_arg(box: object) -> Box:

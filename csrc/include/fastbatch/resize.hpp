@@ -50,6 +50,8 @@ public:
     void run(const ImageView& src, const MutableImageView& dst) noexcept;
 
 private:
+    // Bytes from one source pixel to the next: 4 for padded RGB, which every pass reads as it is.
+    int source_pixel_bytes() const { return padded_source_ ? 4 : channels_; }
     // The pass order, when both passes are needed; shrinks: no side of the sampled region grows.
     bool prefer_vertical_first(bool shrinks) const;
     void run_nearest(const ImageView& src, const MutableImageView& dst) noexcept;
