@@ -37,3 +37,25 @@ def test_tiff_with_a_broken_second_frame(tmp_path: Path) -> None:
         assert size == (8, 6)
     report = fastbatch.process_batch(tmp_path, tmp_path / "batch", size=8, extensions=["tif"])
     assert all(not reason.startswith("TypeError") for _, reason in report.failed), report.failed
+
+
+# fuzz_files.py: any TIFF written as TIFF. A TIFF's getexif() is its own image IFD (width, length,
+# strip offsets, ...), and carrying it into the output's EXIF gave the written TIFF the source's
+# size and strips: Pillow could not read it back ("image file is truncated").
+@pytest.mark.parametrize("out_format", ["tiff", "jpeg", "png"])
+def test_tiff_source_tags_stay_out_of_the_output(tmp_path: Path, out_format: str) -> None:
+    from PIL import Image
+
+    src = tmp_path / "src.tif"
+    exif = Image.Exif()
+    exif[0x010F] = "maker"  # a tag that describes the photo, which is kept
+    Image.new("RGB", (130, 90), (200, 30, 60)).save(src, exif=exif)
+    dst = tmp_path / f"out.{out_format}"
+    assert fastbatch.process_image(src, dst, size=30, format=out_format) == (30, 21)
+    with Image.open(dst) as written:
+        written.load()
+        assert written.size == (30, 21)
+        tags = written.getexif()
+        assert tags.get(0x010F) == "maker"
+        if out_format != "tiff":  # a TIFF has its own storage tags; no other format takes them
+            assert not {0x0100, 0x0101, 0x0111, 0x0117} & set(tags)

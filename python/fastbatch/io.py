@@ -60,6 +60,16 @@ _ORIENTATION_TAG = 0x0112
 _EXIF_IFD_TAG = 0x8769
 _PIXEL_X_DIMENSION = 0xA002
 _PIXEL_Y_DIMENSION = 0xA003
+# IFD0 tags that describe how the *source's* pixels are stored: a TIFF's getexif() is its own image
+# IFD, so they come along, and a TIFF written with them takes the source's size and strip offsets
+# (an unreadable file). EXIF forbids them for compressed images anyway. Subfile type, width, length,
+# bits per sample, compression, photometric, fill order, strip offsets, samples per pixel, rows per
+# strip, strip byte counts, planar configuration, predictor, colour map, tile width/length/offsets/
+# byte counts, extra samples, sample format, JPEG tables, JPEG thumbnail offset/length, YCbCr
+# subsampling.
+_STORAGE_TAGS = (0x00FE, 0x00FF, 0x0100, 0x0101, 0x0102, 0x0103, 0x0106, 0x010A, 0x0111, 0x0115, 0x0116, 0x0117,
+                 0x011C, 0x013D, 0x0140, 0x0142, 0x0143, 0x0144, 0x0145, 0x0152, 0x0153, 0x015B, 0x0201, 0x0202,
+                 0x0212)
 # EXIF orientations 5..8 swap width and height.
 TRANSPOSING_ORIENTATIONS = (5, 6, 7, 8)
 # 6 and 8 are quarter turns in opposite directions; every other orientation undoes itself.
@@ -556,11 +566,13 @@ def _flatten(pixels: np.ndarray, background: Tuple[int, int, int]) -> np.ndarray
 
 
 def _exif_for_output(exif: Image.Exif, size: Tuple[int, int]) -> Optional[bytes]:
-    """The source EXIF with the orientation removed (pixels are now upright) and the sizes updated."""
+    """The source EXIF with the orientation and the source's storage tags removed (the pixels are new
+    and upright) and the sizes updated."""
     try:
         updated = Image.Exif()
         updated.load(exif.tobytes())
-        updated.pop(_ORIENTATION_TAG, None)
+        for tag in (_ORIENTATION_TAG, *_STORAGE_TAGS):
+            updated.pop(tag, None)
         sub_ifd = updated.get_ifd(_EXIF_IFD_TAG)
         if _PIXEL_X_DIMENSION in sub_ifd:
             sub_ifd[_PIXEL_X_DIMENSION] = size[0]
